@@ -1,0 +1,80 @@
+"""The NumPy adapter: the kit's own reference, run as a framework (a self-check).
+
+In float64 it must reproduce the stored vectors; in float32 it shows what the
+same stable formulas give when every step rounds to float32. The tutorial's
+hand-written NumPy formula (its ``E1``) is here too, as a composition that runs
+only when asked: it breaks where the logits are large.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from conformance import reference
+from conformance.adapter import Binding
+from conformance.dtypes import round_to
+
+REDUCE = {"none": lambda v: v, "sum": np.sum, "mean": np.mean}
+
+
+def _reference(op: str):
+    def call(fw: Any, inputs: dict, params: dict):
+        return reference.compute(op, inputs, params)
+
+    return call
+
+
+def _tutorial_sigmoid(fw: Any, inputs: dict, params: dict):
+    x, y = inputs["logits"], inputs["labels"]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        y_pred = 1 / (1 + np.exp(-x))
+        values = -y * np.log(y_pred) - (1 - y) * np.log(1 - y_pred)
+    return REDUCE[params["reduction"]](values)
+
+
+def _tutorial_softmax(fw: Any, inputs: dict, params: dict):
+    x, y, axis = inputs["logits"], inputs["labels"], params["axis"]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        e = np.exp(x)
+        values = -np.sum(y * np.log(e / np.sum(e, axis=axis, keepdims=True)), axis=axis)
+    return REDUCE[params["reduction"]](values)
+
+
+BINDINGS = tuple(
+    Binding(f"conformance.reference.{op}", op, _reference(op), f"conformance.reference.{op}(..., reduction=...)")
+    for op in reference.FUNCTIONS
+) + (
+    Binding(
+        "composition:tutorial-E1", "sigmoid_cross_entropy", _tutorial_sigmoid,
+        "y_pred = 1/(1+np.exp(-logits)); -labels*np.log(y_pred) - (1-labels)*np.log(1-y_pred), then np.sum/np.mean",
+        kind="composition", default=False,
+    ),
+    Binding(
+        "composition:-sum(labels*log(softmax(logits)))", "softmax_cross_entropy", _tutorial_softmax,
+        "-np.sum(labels * np.log(np.exp(x) / np.sum(np.exp(x), axis)), axis), then np.sum/np.mean",
+        kind="composition", default=False,
+    ),
+)
+
+
+class NumpyAdapter:
+    """The reference implementation as a framework."""
+
+    framework = "numpy"
+    requires = ("numpy",)
+    distributions = ("numpy",)
+    dtypes = ("float32", "float64")
+    modes = ("eager",)
+    devices = ("cpu",)
+    bindings = BINDINGS
+
+    def load(self) -> Any:
+        return np
+
+    def to_framework(self, fw: Any, array: np.ndarray, dtype: str, device: str) -> np.ndarray:
+        return round_to(array, dtype) if array.dtype.kind == "f" else np.asarray(array)
+
+    def to_numpy(self, fw: Any, value: Any) -> np.ndarray:
+        return np.asarray(value)

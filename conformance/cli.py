@@ -1,0 +1,162 @@
+"""The command line: ``python -m conformance run | vectors validate | adapters``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections import Counter
+from typing import Sequence
+
+from conformance import __version__
+from conformance.adapter import AdapterError, framework_versions, load_adapter, missing_requirement
+from conformance.loader import load_paths
+from conformance.options import RUN_OPTIONS
+from conformance.results import ResultsWriter, exit_code, header_record, summary_record
+from conformance.runner import RunOptions, registered_frameworks, run
+from conformance.summary import ConsoleReporter
+
+EXIT_VECTOR_PROBLEMS = 2
+DEFAULT_OUT = "conformance-results.jsonl"
+
+
+class Interrupted(Exception):
+    """The run was stopped by SIGTERM."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m conformance", description="Loss-function conformance kit")
+    parser.add_argument("--version", action="version", version=f"loss-conformance {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    runner = commands.add_parser("run", help="check every framework's loss ops against the float64 reference")
+    for spec in RUN_OPTIONS:
+        runner.add_argument(f"--{spec.name}", type=_argtype(spec.parse), default=spec.default, metavar=spec.metavar,
+                            help=spec.help)
+    runner.add_argument("--vectors", nargs="+", metavar="PATH", help="vector files or directories (default: the shipped vectors)")
+    runner.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"results file, JSON Lines (default: {DEFAULT_OUT})")
+    runner.add_argument("--all-bindings", action="store_true",
+                        help="also run the bindings that run only when asked: the tutorial's hand-written formulas")
+    runner.add_argument("--quiet", action="store_true", help="print only the summary table")
+    vectors = commands.add_parser("vectors", help="work with vector files").add_subparsers(dest="action", required=True)
+    validate = vectors.add_parser("validate", help="check vector files; every problem with file, line and case")
+    validate.add_argument("paths", nargs="+", metavar="PATH")
+    commands.add_parser("adapters", help="list the registered adapters, their bindings and whether they can run here")
+    return parser
+
+
+def _argtype(parse):
+    def convert(text: str):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
+
+
+def _frameworks_header(names: list[str]) -> dict:
+    header = {}
+    for name in names:
+        try:
+            adapter = load_adapter(name)
+        except AdapterError:
+            continue
+        header[name] = {"versions": framework_versions(adapter), "available": missing_requirement(adapter) is None}
+    return header
+
+
+def _gpus() -> list[str]:
+    """Return the GPUs nvidia-smi lists, without importing any framework."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("nvidia-smi"):
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+
+
+def _on_sigterm(signum, frame):
+    raise Interrupted()
+
+
+def command_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    corpus = load_paths(args.vectors)
+    for problem in corpus.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    options = RunOptions(frameworks=args.frameworks, ops=args.ops, dtypes=args.dtypes, modes=args.modes,
+                         devices=args.devices, all_bindings=args.all_bindings, timeout=args.timeout)
+    names = options.frameworks or registered_frameworks()
+    reporter = ConsoleReporter(sys.stdout, quiet=args.quiet)
+    problems = len(corpus.problems)
+    start = time.perf_counter()
+    counts: Counter = Counter()
+    complete = False
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    with open(args.out, "w", encoding="utf-8") as stream:
+        writer = ResultsWriter(stream)
+        writer.write(header_record(__version__, corpus.digest, _frameworks_header(names), _gpus(), list(argv)))
+
+        def emit(record: dict) -> None:
+            writer.write(record)
+            reporter(record)
+
+        def emit_problem(message: str) -> None:
+            nonlocal problems
+            problems += 1
+            print(f"error: {message}", file=sys.stderr)
+
+        try:
+            counts = run(corpus.cases, options, emit, emit_problem)
+            complete = True
+        except (KeyboardInterrupt, Interrupted):
+            counts = Counter({s: n for fw in reporter.tally.counts.values() for s, n in fw.items()})
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            writer.write(summary_record(counts, complete, time.perf_counter() - start, problems))
+    reporter.finish(complete, args.out, problems)
+    if not complete:
+        return 130
+    return exit_code(counts) or (EXIT_VECTOR_PROBLEMS if problems else 0)
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    corpus = load_paths(args.paths)
+    for problem in corpus.problems:
+        print(problem)
+    print(f"{len(corpus.files)} file(s), {len(corpus.cases)} valid case(s), {len(corpus.problems)} problem(s)")
+    return 1 if corpus.problems else 0
+
+
+def command_adapters() -> int:
+    for name in registered_frameworks():
+        try:
+            adapter = load_adapter(name)
+        except AdapterError as exc:
+            print(f"{name}: cannot load: {exc}")
+            continue
+        missing = missing_requirement(adapter)
+        versions = ", ".join(f"{d} {v}" for d, v in framework_versions(adapter).items() if v) or "-"
+        print(f"{name} ({versions}): {'skipped: ' + missing if missing else 'available'}; "
+              f"dtypes {','.join(adapter.dtypes)}; modes {','.join(adapter.modes)}; devices {','.join(adapter.devices)}")
+        for binding in adapter.bindings:
+            note = "" if binding.default else " (only with --all-bindings)"
+            print(f"  {binding.op:32} {binding.name}{note}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return command_run(args, argv)
+    if args.command == "vectors":
+        return command_validate(args)
+    return command_adapters()

@@ -1,0 +1,97 @@
+"""Comparing an actual result with the expected one under a bound."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from conformance.tolerance import Bound, ulp
+
+
+@dataclass
+class Comparison:
+    """How an actual result differs from the expected one; ``ok`` when every element is within its bound."""
+
+    ok: bool
+    max_abs_err: float
+    max_rel_err: float
+    max_ulp: float
+    err_over_bound: float
+    elements: int
+    off: int
+    worst: dict = field(default_factory=dict)
+    message: str = ""
+
+
+def _json_float(value: float) -> float | str:
+    """Return a float JSON can hold; non-finite values become strings."""
+    value = float(value)
+    return value if math.isfinite(value) else str(value)
+
+
+def _errors(expected: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Return |actual - expected| with NaN/inf agreement counted as zero error and disagreement as inf."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(actual - expected)
+    same_special = (np.isnan(expected) & np.isnan(actual)) | (np.isinf(expected) & (actual == expected))
+    err = np.where(same_special, 0.0, err)
+    return np.where(np.isnan(err), np.inf, err)
+
+
+def compare(expected: np.ndarray, actual: np.ndarray, bound: Bound, dtype: str) -> Comparison:
+    """Return the comparison of ``actual`` (any float dtype) with float64 ``expected``."""
+    expected = np.asarray(expected, dtype=np.float64)
+    actual = np.asarray(actual)
+    if actual.shape != expected.shape:
+        return Comparison(False, math.inf, math.inf, math.inf, math.inf, expected.size, expected.size,
+                          message=f"shape {list(actual.shape)} where {list(expected.shape)} was expected")
+    actual = actual.astype(np.float64)
+    err = _errors(expected, actual)
+    allowed = np.broadcast_to(bound.allowed, expected.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(err == 0, 0.0, err / np.abs(expected))
+        ratio = np.where(err == 0, 0.0, err / allowed)
+        ulps = np.where(err == 0, 0.0, err / ulp(expected, dtype))
+    flat = expected.size
+    if not flat:
+        return Comparison(True, 0.0, 0.0, 0.0, 0.0, 0, 0)
+    worst = int(np.argmax(ratio.reshape(-1)))
+    index = np.unravel_index(worst, expected.shape) if expected.shape else ()
+    off = int(np.sum(ratio > 1.0))
+    return Comparison(
+        ok=off == 0,
+        max_abs_err=float(np.max(err)),
+        max_rel_err=float(np.max(rel)),
+        max_ulp=float(np.max(ulps)),
+        err_over_bound=float(np.max(ratio)),
+        elements=flat,
+        off=off,
+        worst={
+            "index": [int(i) for i in index],
+            "expected": _json_float(expected[index]),
+            "actual": _json_float(actual[index]),
+            "abs_err": _json_float(err[index]),
+            "rel_err": _json_float(rel[index]),
+            "ulp": _json_float(ulps[index]),
+            "bound": _json_float(allowed[index]),
+        },
+    )
+
+
+def _fmt(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:.3g}"
+
+
+def describe_failure(comparison: Comparison, bound: Bound) -> str:
+    """Return the one-paragraph explanation of a failed comparison."""
+    if comparison.message:
+        return comparison.message
+    w = comparison.worst
+    return (
+        f"{comparison.off} of {comparison.elements} elements off; worst at index {w['index']}: "
+        f"expected {w['expected']}, got {w['actual']} (abs err {_fmt(w['abs_err'])}, "
+        f"rel err {_fmt(w['rel_err'])}, {_fmt(w['ulp'])} ulp, {_fmt(comparison.err_over_bound)}x the bound "
+        f"{_fmt(w['bound'])}); bound: {bound.describe()}"
+    )

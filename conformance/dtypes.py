@@ -1,0 +1,25 @@
+"""The floating dtypes the kit checks, as NumPy dtypes (bfloat16 through ml_dtypes)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def numpy_dtype(name: str) -> np.dtype:
+    """Return the NumPy dtype for a dtype name; bfloat16 needs the ml_dtypes package."""
+    if name == "bfloat16":
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise ValueError("bfloat16 needs the ml_dtypes package (pip install ml_dtypes)") from None
+        return np.dtype(ml_dtypes.bfloat16)
+    if name not in DTYPES:
+        raise ValueError(f"unknown dtype {name!r}; known: {', '.join(DTYPES)}")
+    return np.dtype(name)
+
+
+def round_to(values: np.ndarray, name: str) -> np.ndarray:
+    """Return ``values`` rounded to the dtype ``name`` (round to nearest even)."""
+    return np.asarray(values).astype(numpy_dtype(name))

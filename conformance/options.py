@@ -1,0 +1,46 @@
+"""The run options, defined once: the CLI and the pytest plugin both build theirs from this table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from conformance.dtypes import DTYPES
+from conformance.ops import OPS
+
+
+def comma_list(text: str) -> list[str]:
+    """Return the non-empty items of a comma-separated list."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _choices(allowed: tuple[str, ...], what: str) -> Callable[[str], list[str]]:
+    def parse(text: str) -> list[str]:
+        items = comma_list(text)
+        bad = [item for item in items if item not in allowed]
+        if bad:
+            raise ValueError(f"unknown {what} {', '.join(bad)}; choose from {', '.join(allowed)}")
+        return items
+
+    return parse
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One run option: its name (``--NAME`` on the CLI), how to parse it, its default and help."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    metavar: str = "LIST"
+
+
+RUN_OPTIONS = (
+    OptionSpec("frameworks", comma_list, None, "frameworks to run (default: every registered adapter), e.g. numpy,torch,tensorflow,jax"),
+    OptionSpec("ops", _choices(tuple(OPS), "op"), None, f"ops to run (default: all): {', '.join(OPS)}"),
+    OptionSpec("dtypes", _choices(DTYPES, "dtype"), ["float32", "float64"], "dtypes to check (default: float32,float64)"),
+    OptionSpec("modes", _choices(("eager", "compiled"), "mode"), ["eager"], "modes to run (default: eager)"),
+    OptionSpec("devices", _choices(("cpu", "cuda"), "device"), ["cpu"], "devices to run on (default: cpu)"),
+    OptionSpec("timeout", float, 120.0, "seconds one check may take before it is recorded as a timeout", "SECONDS"),
+)

@@ -1,0 +1,113 @@
+"""The reference implementation of every canonical op, in NumPy.
+
+Run on float64 arrays it produces the expected values stored in the vectors
+(and the tests prove it against mpmath); run on other dtypes it is the NumPy
+adapter's self-check. Every formula is the numerically stable one: softplus
+instead of log(sigmoid), log-sum-exp with the max taken out and log1p of the
+rest, and only sums of non-negative terms, so no step cancels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.ops import get_op
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """Return log(1 + exp(x)) without overflow or loss of small values."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Return log(softmax(logits)) along ``axis``, accurate for dominant classes.
+
+    log(sum(exp(x - max))) is log1p of the sum over all but one maximal
+    element, so a confident prediction keeps its tiny loss to full precision.
+    """
+    x = np.moveaxis(np.asarray(logits), axis, -1)
+    top = np.max(x, axis=-1, keepdims=True)
+    shifted = x - top
+    terms = np.exp(shifted)
+    first_max = np.argmax(x, axis=-1)[..., None]
+    np.put_along_axis(terms, first_max, 0, axis=-1)
+    rest = np.sum(terms, axis=-1, keepdims=True)
+    return np.moveaxis(shifted - np.log1p(rest), -1, axis)
+
+
+def reduce(values: np.ndarray, reduction: str) -> np.ndarray:
+    """Return ``values`` reduced by none, sum or mean over all elements."""
+    if reduction == "none":
+        return values
+    if reduction == "sum":
+        return np.sum(values, dtype=values.dtype)
+    if reduction == "mean":
+        if values.size == 0:
+            return np.asarray(np.nan, dtype=values.dtype)
+        return np.sum(values, dtype=values.dtype) / values.dtype.type(values.size)
+    raise ValueError(f"unknown reduction {reduction!r}")
+
+
+def mean_squared_error(predictions, targets, *, reduction="none"):
+    """Return (predictions - targets)**2, reduced."""
+    diff = np.asarray(predictions) - np.asarray(targets)
+    return reduce(diff * diff, reduction)
+
+
+def sigmoid_cross_entropy(logits, labels, *, reduction="none"):
+    """Return -z log(sigmoid(x)) - (1 - z) log(1 - sigmoid(x)), elementwise, reduced."""
+    return weighted_sigmoid_cross_entropy(logits, labels, pos_weight=1, reduction=reduction)
+
+
+def weighted_sigmoid_cross_entropy(logits, labels, *, pos_weight, reduction="none"):
+    """Return q z softplus(-x) + (1 - z) softplus(x), the definition of
+    ``tf.nn.weighted_cross_entropy_with_logits``, elementwise, reduced.
+
+    Both terms are non-negative for labels in [0, 1]; this avoids the
+    cancellation in TensorFlow's documented form (1 - z) x + (1 + (q - 1) z) log(1 + e^-x).
+    """
+    x = np.asarray(logits)
+    z = np.asarray(labels, dtype=x.dtype)
+    q = np.asarray(pos_weight, dtype=x.dtype)
+    one = x.dtype.type(1)
+    values = q * z * softplus(-x) + (one - z) * softplus(x)
+    return reduce(values, reduction)
+
+
+def softmax_cross_entropy(logits, labels, *, axis=-1, reduction="none"):
+    """Return -sum(labels * log_softmax(logits), axis): one value per sample, reduced."""
+    x = np.asarray(logits)
+    z = np.asarray(labels, dtype=x.dtype)
+    values = -np.sum(z * log_softmax(x, axis), axis=axis, dtype=x.dtype)
+    return reduce(values, reduction)
+
+
+def sparse_softmax_cross_entropy(logits, labels, *, axis=-1, reduction="none"):
+    """Return -log_softmax(logits)[label] along the class axis, reduced.
+
+    A label outside [0, classes) has no defined loss: it raises ValueError.
+    """
+    x = np.asarray(logits)
+    y = np.asarray(labels)
+    classes = x.shape[axis]
+    if y.size and (np.min(y) < 0 or np.max(y) >= classes):
+        raise ValueError(f"labels must lie in [0, {classes}); got {y.min()}..{y.max()}")
+    logp = np.moveaxis(log_softmax(x, axis), axis, -1)
+    picked = np.take_along_axis(logp, y[..., None].astype(np.intp), axis=-1)[..., 0]
+    return reduce(-picked, reduction)
+
+
+FUNCTIONS = {
+    "mean_squared_error": mean_squared_error,
+    "sigmoid_cross_entropy": sigmoid_cross_entropy,
+    "weighted_sigmoid_cross_entropy": weighted_sigmoid_cross_entropy,
+    "softmax_cross_entropy": softmax_cross_entropy,
+    "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy,
+}
+
+
+def compute(op: str, inputs: dict, params: dict) -> np.ndarray:
+    """Return the reference value of ``op`` on ``inputs`` in their own dtype."""
+    spec = get_op(op)
+    args = [inputs[name] for name in spec.input_names]
+    return np.asarray(FUNCTIONS[op](*args, **spec.resolve_params(params)))

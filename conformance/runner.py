@@ -1,0 +1,229 @@
+"""The runner: plans every (case, binding, dtype, mode, device) check and runs each
+framework's checks in a worker process of its own, streaming records as they come.
+
+A worker that dies mid-check (segfault, abort, out of memory) gives that check a
+``crashed`` record; one silent past the per-check timeout gives ``timeout``. The
+worker is then restarted and the run goes on with the next check.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from conformance.adapter import Adapter, AdapterError, entry_points, framework_versions, load_adapter, missing_requirement
+from conformance.cases import Case
+from conformance.results import check_record
+from conformance.worker import serve
+
+Emit = Callable[[dict], None]
+LOG_TAIL = 2000
+
+
+@dataclass
+class RunOptions:
+    """What to run: frameworks, ops, dtypes, modes, devices, vectors, and limits."""
+
+    frameworks: list[str] | None = None  # None: every registered adapter
+    ops: list[str] | None = None
+    dtypes: list[str] = field(default_factory=lambda: ["float32", "float64"])
+    modes: list[str] = field(default_factory=lambda: ["eager"])
+    devices: list[str] = field(default_factory=lambda: ["cpu"])
+    all_bindings: bool = False  # also the bindings that run only when asked (default=False)
+    timeout: float = 120.0  # seconds a single check may take
+    load_timeout: float = 300.0  # seconds a framework may take to import
+
+
+@dataclass
+class Task:
+    """One planned check that needs a worker."""
+
+    number: int
+    case_index: int
+    case: Case
+    binding: object
+    dtype: str
+    mode: str
+    device: str
+
+
+def registered_frameworks() -> list[str]:
+    """Return the names of every adapter registered through entry points."""
+    return sorted(entry_points())
+
+
+def framework_version(adapter: Adapter) -> str | None:
+    """Return the version of the adapter's first installed distribution."""
+    return next((v for v in framework_versions(adapter).values() if v), None)
+
+
+def _base(case: Case, adapter: Adapter, version: str | None) -> dict:
+    return {"case": case.id, "op": case.op, "file": case.file, "framework": adapter.framework,
+            "framework_version": version}
+
+
+def _unsupported(adapter: Adapter, dtype: str, mode: str, device: str) -> str | None:
+    for what, value, have in (("dtype", dtype, adapter.dtypes), ("mode", mode, adapter.modes),
+                              ("device", device, adapter.devices)):
+        if value not in have:
+            return f"{adapter.framework} adapter declares no {what} {value} (it has {', '.join(have) or 'none'})"
+    return None
+
+
+def plan(adapter: Adapter, cases: list[Case], options: RunOptions, emit: Emit) -> list[Task]:
+    """Return the tasks for one framework, emitting skipped/not-applicable records for the rest."""
+    version = framework_version(adapter)
+    missing = missing_requirement(adapter)
+    tasks: list[Task] = []
+    for index, case in enumerate(cases):
+        base = _base(case, adapter, version)
+        bindings = [b for b in adapter.bindings if b.op == case.op and (b.default or options.all_bindings)]
+        for dtype in options.dtypes:
+            for mode in options.modes:
+                for device in options.devices:
+                    where = {"dtype": dtype, "mode": mode, "device": device}
+                    if missing:
+                        emit(check_record(**base, **where, status="skipped", message=missing))
+                        continue
+                    if not bindings:
+                        reason = f"{adapter.framework} has no native op for {case.op}"
+                        emit(check_record(**base, **where, status="not-applicable", message=reason))
+                        continue
+                    for binding in bindings:
+                        named = {**base, **where, "binding": binding.name, "call": binding.call, "kind": binding.kind}
+                        reason = _unsupported(adapter, dtype, mode, device) or binding.not_applicable(case.inputs, case.params)
+                        if reason:
+                            emit(check_record(**named, status="not-applicable", message=reason))
+                        else:
+                            tasks.append(Task(len(tasks), index, case, binding, dtype, mode, device))
+    return tasks
+
+
+def _task_record(task: Task, adapter: Adapter, version: str | None, fields: dict) -> dict:
+    b = task.binding
+    return check_record(**_base(task.case, adapter, version), binding=b.name, call=b.call, kind=b.kind,
+                        dtype=task.dtype, mode=task.mode, device=task.device, **fields)
+
+
+class _Worker:
+    """A running worker process, its pipe and its log file."""
+
+    def __init__(self, ref: str):
+        ctx = multiprocessing.get_context("spawn")
+        self.log = tempfile.NamedTemporaryFile(prefix="conformance-worker-", suffix=".log", delete=False)
+        self.log.close()
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=serve, args=(child, ref, self.log.name), daemon=True)
+        self.process.start()
+        child.close()
+
+    def receive(self, timeout: float):
+        """Return the next message, ``("timeout", None)`` or ``("died", exitcode)``."""
+        try:
+            if not self.conn.poll(timeout):
+                return ("timeout", None)
+            return self.conn.recv()
+        except (EOFError, ConnectionError, OSError):
+            self.process.join(5)
+            return ("died", self.process.exitcode)
+
+    def log_tail(self) -> str:
+        try:
+            with open(self.log.name, "rb") as stream:
+                stream.seek(0, os.SEEK_END)
+                stream.seek(max(0, stream.tell() - LOG_TAIL))
+                return " ".join(stream.read().decode("utf-8", "replace").split())
+        except OSError:
+            return ""
+
+    def close(self, kill: bool = False) -> None:
+        if not kill:
+            try:
+                self.conn.send(("stop", None))
+            except (OSError, ValueError):
+                kill = True
+        self.process.join(0 if kill else 10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        self.conn.close()
+        try:
+            os.unlink(self.log.name)
+        except OSError:
+            pass
+
+
+def _describe_death(exitcode: int | None, tail: str) -> str:
+    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    return f"worker process died ({how}) during this check" + (f"; its last output: {tail[-600:]}" if tail else "")
+
+
+def run_framework(ref: str, adapter: Adapter, cases: list[Case], options: RunOptions, emit: Emit) -> None:
+    """Run every check of one framework, restarting its worker after a crash or a timeout."""
+    tasks = plan(adapter, cases, options, emit)
+    version = framework_version(adapter)
+    pending = list(tasks)
+    while pending:
+        worker = _Worker(ref)
+        try:
+            pending = _drive(worker, adapter, version, cases, pending, options, emit)
+        finally:
+            worker.close(kill=bool(pending))
+
+
+def _drive(worker: _Worker, adapter, version, cases, pending: list[Task], options: RunOptions, emit: Emit) -> list[Task]:
+    """Feed ``pending`` to one worker; return the tasks left when it had to be abandoned."""
+    kind, payload = worker.receive(options.load_timeout)
+    if kind != "ready":
+        why = payload if kind == "load-error" else _describe_death(payload, worker.log_tail()) if kind == "died" \
+            else f"framework did not load within {options.load_timeout:.0f} s"
+        for task in pending:
+            emit(_task_record(task, adapter, version, {"status": "error", "message": f"adapter failed to load: {why}"}))
+        return []
+    worker.conn.send(("cases", cases))
+    worker.conn.send(("run", [(t.number, (t.case_index, t.binding.op, t.binding.name, t.dtype, t.mode, t.device))
+                              for t in pending]))
+    by_number = {t.number: t for t in pending}
+    while by_number:
+        kind, *payload = worker.receive(options.timeout)
+        if kind == "record":
+            number, fields = payload
+            emit(_task_record(by_number.pop(number), adapter, version, fields))
+            continue
+        current = by_number.pop(min(by_number))
+        if kind == "timeout":
+            fields = {"status": "timeout", "message": f"no result within {options.timeout:g} s; worker restarted"}
+        else:
+            fields = {"status": "crashed", "message": _describe_death(payload[0] if payload else None, worker.log_tail())}
+        emit(_task_record(current, adapter, version, fields))
+        return sorted(by_number.values(), key=lambda t: t.number)
+    return []
+
+
+def selected_adapters(options: RunOptions, emit_problem: Callable[[str], None]) -> list[tuple[str, Adapter]]:
+    """Return (name, adapter) for each selected framework; report the ones that cannot load."""
+    chosen = []
+    for name in options.frameworks or registered_frameworks():
+        try:
+            chosen.append((name, load_adapter(name)))
+        except AdapterError as exc:
+            emit_problem(str(exc))
+    return chosen
+
+
+def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Callable[[str], None]) -> Counter:
+    """Run the selected frameworks over ``cases``; return the count of each status."""
+    counts: Counter = Counter()
+    selected = [c for c in cases if not options.ops or c.op in options.ops]
+
+    def counting(record: dict) -> None:
+        counts[record["status"]] += 1
+        emit(record)
+
+    for name, adapter in selected_adapters(options, emit_problem):
+        run_framework(name, adapter, selected, options, counting)
+    return counts

@@ -1,0 +1,64 @@
+"""The worker process: loads one framework's adapter and runs checks sent to it.
+
+Each framework runs in a worker of its own, so a framework that crashes, hangs
+or poisons its process (a CUDA device-side assert) takes only its worker down;
+the runner restarts it and goes on. The worker's stdout and stderr go to a log
+file, whose tail the runner attaches to a crash record.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+from conformance.adapter import Adapter, check_adapter, load_adapter
+from conformance.check import run_check
+
+
+def resolve_adapter(ref: str) -> Adapter:
+    """Return the adapter for an entry-point name or a ``module:attribute`` reference."""
+    if ":" not in ref:
+        return load_adapter(ref)
+    module_name, _, attr = ref.partition(":")
+    target = getattr(importlib.import_module(module_name), attr)
+    return check_adapter(target() if isinstance(target, type) else target, ref)
+
+
+def _redirect_output(log_path: str | None) -> None:
+    if not log_path:
+        return
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+
+
+def serve(conn: Any, ref: str, log_path: str | None = None) -> None:
+    """Run the checks the runner sends over ``conn`` until told to stop."""
+    _redirect_output(log_path)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        adapter = resolve_adapter(ref)
+        fw = adapter.load()
+    except BaseException as exc:  # report any load failure, then exit: nothing else can run here
+        conn.send(("load-error", f"{type(exc).__name__}: {exc}"))
+        return
+    bindings = {(b.op, b.name): b for b in adapter.bindings}
+    conn.send(("ready", None))
+    cases: list = []
+    while True:
+        message = conn.recv()
+        if message[0] == "stop":
+            return
+        if message[0] == "cases":
+            cases = message[1]
+            continue
+        for number, (case_index, op, name, dtype, mode, device) in message[1]:
+            case = cases[case_index]
+            fields = run_check(adapter, fw, bindings[(op, name)], case, dtype, mode, device)
+            conn.send(("record", number, fields))
+        conn.send(("done", None))

@@ -1,0 +1,1 @@
+"""The shipped test vectors (YAML) and their JSON Schema, as package data."""
