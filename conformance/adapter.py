@@ -11,6 +11,7 @@ process, imports it.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import importlib.util
 from dataclasses import dataclass, field
@@ -145,3 +146,15 @@ def load_adapter(name: str) -> Adapter:
         raise AdapterError(f"adapter {name} ({point.value}) failed to import: {type(exc).__name__}: {exc}") from exc
     adapter = target() if isinstance(target, type) else target
     return check_adapter(adapter, f"{name} ({point.value})")
+
+
+def resolve_adapter(ref: str) -> Adapter:
+    """Return the adapter for an entry-point name or a ``module:attribute`` reference."""
+    if ":" not in ref:
+        return load_adapter(ref)
+    module_name, _, attr = ref.partition(":")
+    try:
+        target = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise AdapterError(f"adapter {ref} cannot be imported: {type(exc).__name__}: {exc}") from exc
+    return check_adapter(target() if isinstance(target, type) else target, ref)

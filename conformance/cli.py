@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Sequence
 
 from conformance import __version__
-from conformance.adapter import AdapterError, framework_versions, load_adapter, missing_requirement
+from conformance.adapter import AdapterError, framework_versions, load_adapter, missing_requirement, resolve_adapter
 from conformance.loader import load_paths
 from conformance.options import RUN_OPTIONS
 from conformance.results import ResultsWriter, exit_code, header_record, summary_record
@@ -60,7 +60,7 @@ def _frameworks_header(names: list[str]) -> dict:
     header = {}
     for name in names:
         try:
-            adapter = load_adapter(name)
+            adapter = resolve_adapter(name)
         except AdapterError:
             continue
         header[name] = {"versions": framework_versions(adapter), "available": missing_requirement(adapter) is None}

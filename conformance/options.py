@@ -37,7 +37,7 @@ class OptionSpec:
 
 
 RUN_OPTIONS = (
-    OptionSpec("frameworks", comma_list, None, "frameworks to run (default: every registered adapter), e.g. numpy,torch,tensorflow,jax"),
+    OptionSpec("frameworks", comma_list, None, "frameworks to run: adapter entry-point names or module:Class references (default: every registered adapter), e.g. numpy,torch,tensorflow,jax"),
     OptionSpec("ops", _choices(tuple(OPS), "op"), None, f"ops to run (default: all): {', '.join(OPS)}"),
     OptionSpec("dtypes", _choices(DTYPES, "dtype"), ["float32", "float64"], "dtypes to check (default: float32,float64)"),
     OptionSpec("modes", _choices(("eager", "compiled"), "mode"), ["eager"], "modes to run (default: eager)"),

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from conformance.adapter import Adapter, AdapterError, entry_points, framework_versions, load_adapter, missing_requirement
+from conformance.adapter import Adapter, AdapterError, entry_points, framework_versions, missing_requirement, resolve_adapter
 from conformance.cases import Case
 from conformance.results import check_record
 from conformance.worker import serve
@@ -209,7 +209,7 @@ def selected_adapters(options: RunOptions, emit_problem: Callable[[str], None]) 
     chosen = []
     for name in options.frameworks or registered_frameworks():
         try:
-            chosen.append((name, load_adapter(name)))
+            chosen.append((name, resolve_adapter(name)))
         except AdapterError as exc:
             emit_problem(str(exc))
     return chosen

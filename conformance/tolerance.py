@@ -2,13 +2,14 @@
 
 The bound of an output element is derived, not looked up (``docs/tolerances.md``):
 
-    bound = K * u * (|expected| + scale)  [+ (n - 1) * u * sum|terms|  for sum/mean]
+    bound = K * u * (|expected| + scale) + tiny  [+ (n - 1) * u * sum|terms|  for sum/mean]
 
 with ``u`` the unit roundoff of the dtype, ``K`` a small constant for the few
 roundings inside one op, ``scale`` the magnitude of the terms the op's
 documented formula adds up (a result near zero may be their difference; see
 :func:`term_scale`) and the last term Higham's bound for summing n
-non-negative terms. A case may override the bound
+non-negative terms; ``tiny`` is the dtype's smallest normal number, since a
+result below the normal range may be flushed to zero. A case may override the bound
 for a dtype with a flat ``rtol * |expected| + atol``, always with a reason.
 """
 
@@ -77,6 +78,11 @@ def term_scale(case: Case, inputs: dict[str, np.ndarray]) -> np.ndarray:
     return np.ones(np.delete(np.asarray(x.shape), axis % max(x.ndim, 1)))
 
 
+def smallest_normal(dtype: str) -> float:
+    """Return the smallest positive normal number of the dtype."""
+    return math.ldexp(1.0, PRECISION[dtype][1])
+
+
 def derive_bound(case: Case, inputs: dict[str, np.ndarray], terms: np.ndarray, dtype: str) -> Bound:
     """Return the bound for ``case`` in ``dtype``; ``terms`` are the unreduced reference values."""
     override = case.tolerance.get(dtype)
@@ -86,7 +92,8 @@ def derive_bound(case: Case, inputs: dict[str, np.ndarray], terms: np.ndarray, d
         allowed = override["rtol"] * np.abs(expected) + override["atol"]
         return Bound(np.broadcast_to(allowed, expected_shape).astype(np.float64), f"override: {override['reason']}")
     u = unit_roundoff(dtype)
-    per_term = K * u * (np.abs(terms) + term_scale(case, inputs))
+    # below the normal range a result may flush to zero (as TOSA allows), so errors there do not count
+    per_term = K * u * (np.abs(terms) + term_scale(case, inputs)) + smallest_normal(dtype)
     reduction = case.params.get("reduction", "none")
     if reduction == "none":
         return Bound(per_term, "derived")

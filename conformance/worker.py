@@ -8,22 +8,12 @@ file, whose tail the runner attaches to a crash record.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from typing import Any
 
-from conformance.adapter import Adapter, check_adapter, load_adapter
+from conformance.adapter import resolve_adapter
 from conformance.check import run_check
-
-
-def resolve_adapter(ref: str) -> Adapter:
-    """Return the adapter for an entry-point name or a ``module:attribute`` reference."""
-    if ":" not in ref:
-        return load_adapter(ref)
-    module_name, _, attr = ref.partition(":")
-    target = getattr(importlib.import_module(module_name), attr)
-    return check_adapter(target() if isinstance(target, type) else target, ref)
 
 
 def _redirect_output(log_path: str | None) -> None:

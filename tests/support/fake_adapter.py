@@ -1,0 +1,90 @@
+"""Deliberately faulty adapters for the runner's tests: one binding per way to go wrong."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from conformance import reference
+from conformance.adapter import Binding
+
+
+def _good(fw, inputs, params):
+    return reference.compute("sigmoid_cross_entropy", inputs, params)
+
+
+def _wrong(fw, inputs, params):
+    return reference.compute("sigmoid_cross_entropy", inputs, params) * 1.01
+
+
+def _raises(fw, inputs, params):
+    raise RuntimeError("deliberate failure inside the op")
+
+
+def _crash(fw, inputs, params):
+    print("about to abort", flush=True)
+    os.abort()
+
+
+def _hang(fw, inputs, params):
+    time.sleep(600)
+
+
+def _sum_only(inputs, params):
+    return None if params["reduction"] == "sum" else "fake.sum_only takes only reduction=sum"
+
+
+OP = "sigmoid_cross_entropy"
+
+
+class FakeAdapter:
+    framework = "fake"
+    requires = ("numpy",)
+    distributions = ("numpy",)
+    dtypes = ("float32", "float64")
+    modes = ("eager",)
+    devices = ("cpu",)
+    bindings = (
+        Binding("fake.good", OP, _good, "reference"),
+        Binding("fake.wrong", OP, _wrong, "reference * 1.01"),
+        Binding("fake.raises", OP, _raises, "raise RuntimeError"),
+        Binding("fake.sum_only", OP, _good, "reference", supports=_sum_only),
+    )
+
+    def load(self):
+        return np
+
+    def to_framework(self, fw, array, dtype, device):
+        return np.asarray(array)
+
+    def to_numpy(self, fw, value):
+        return np.asarray(value)
+
+
+class CrashingAdapter(FakeAdapter):
+    framework = "crashing"
+    bindings = (
+        Binding("crashing.good", OP, _good, "reference"),
+        Binding("crashing.abort", OP, _crash, "os.abort()"),
+        Binding("crashing.after", OP, _good, "reference"),
+    )
+
+
+class HangingAdapter(FakeAdapter):
+    framework = "hanging"
+    bindings = (Binding("hanging.sleep", OP, _hang, "time.sleep(600)"), Binding("hanging.after", OP, _good, "reference"))
+
+
+class MissingAdapter(FakeAdapter):
+    framework = "missing"
+    requires = ("no_such_framework_for_conformance_tests",)
+    distributions = ("no_such_framework_for_conformance_tests",)
+
+
+class BrokenLoadAdapter(FakeAdapter):
+    framework = "brokenload"
+
+    def load(self):
+        raise ImportError("libcuda.so.1: cannot open shared object file")
