@@ -1,0 +1,219 @@
+"""The JAX adapter: optax's loss functions, plus compositions from jax.nn.
+
+optax returns unreduced values (one per element, or one per sample for the
+softmax losses); the ``sum`` and ``mean`` reductions are applied here with
+``jnp.sum`` / ``jnp.mean`` over all elements, and each binding's ``call`` says
+so. optax has no weighted (``pos_weight``) sigmoid cross-entropy, so that op
+is a composition of ``jax.nn.log_sigmoid``, named as one. ``optax.l2_loss`` is
+``0.5 * (p - t)**2``, not the mean squared error, so it has no binding.
+
+Nothing here imports JAX at module level: the bindings are plain data, and
+only :meth:`JaxAdapter.load` (called in the worker process) imports it.
+"""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+from typing import Any, Mapping
+
+import numpy as np
+
+from conformance.adapter import Binding
+
+__all__ = ["JaxAdapter"]
+
+# JAX's usual label dtype: its default integer when float64 mode is off, which
+# is how almost all JAX code runs. load() turns x64 on, and then jnp would
+# default to int64; we keep int32 so the labels look like a user's labels.
+LABEL_DTYPE = "int32"
+
+
+def _reduce(fw: Any, values: Any, reduction: str) -> Any:
+    """Return ``values`` as is, or jnp.sum / jnp.mean of all its elements."""
+    if reduction == "sum":
+        return fw.jnp.sum(values)
+    if reduction == "mean":
+        return fw.jnp.mean(values)
+    return values
+
+
+def _reduced(expr: str) -> str:
+    """Return the ``call`` text for an unreduced expression and its reductions."""
+    return f"none: {expr}; sum: jnp.sum({expr}); mean: jnp.mean({expr})"
+
+
+def _class_axis_is_last(inputs: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> str | None:
+    """Return why safe_softmax_cross_entropy cannot take the class axis, or None."""
+    ndim = np.ndim(inputs["logits"])
+    axis = params["axis"]
+    if ndim and axis % ndim != ndim - 1:
+        return (
+            f"optax.safe_softmax_cross_entropy has no axis argument and always uses the "
+            f"last axis; the class axis here is {axis} of logits with {ndim} dimensions"
+        )
+    return None
+
+
+def _squared_error(fw, inputs, params):
+    """Return optax.squared_error(predictions, targets), reduced."""
+    values = fw.optax.squared_error(inputs["predictions"], inputs["targets"])
+    return _reduce(fw, values, params["reduction"])
+
+
+def _sigmoid_binary_cross_entropy(fw, inputs, params):
+    """Return optax.sigmoid_binary_cross_entropy(logits, labels), reduced."""
+    values = fw.optax.sigmoid_binary_cross_entropy(inputs["logits"], inputs["labels"])
+    return _reduce(fw, values, params["reduction"])
+
+
+def _weighted_log_sigmoid(fw, inputs, params):
+    """Return q z (-log_sigmoid(x)) + (1 - z)(-log_sigmoid(-x)), reduced.
+
+    -log_sigmoid(x) is softplus(-x) computed stably, so both terms are
+    non-negative and nothing cancels. A pos_weight list is cast to the logits'
+    dtype first: as a float64 array it would promote float32 logits.
+    """
+    x, z = inputs["logits"], inputs["labels"]
+    weight = params["pos_weight"]
+    if isinstance(weight, list):
+        weight = fw.jnp.asarray(weight, dtype=x.dtype)
+    log_sigmoid = fw.jax.nn.log_sigmoid
+    values = weight * z * -log_sigmoid(x) + (1 - z) * -log_sigmoid(-x)
+    return _reduce(fw, values, params["reduction"])
+
+
+def _softmax_cross_entropy(fw, inputs, params):
+    """Return optax.softmax_cross_entropy(logits, labels, axis=axis), reduced."""
+    values = fw.optax.softmax_cross_entropy(inputs["logits"], inputs["labels"], axis=params["axis"])
+    return _reduce(fw, values, params["reduction"])
+
+
+def _safe_softmax_cross_entropy(fw, inputs, params):
+    """Return optax.safe_softmax_cross_entropy(logits, labels) (last axis), reduced."""
+    values = fw.optax.safe_softmax_cross_entropy(inputs["logits"], inputs["labels"])
+    return _reduce(fw, values, params["reduction"])
+
+
+def _integer_labels(fw, inputs, params):
+    """Return optax.softmax_cross_entropy_with_integer_labels(logits, labels, axis=axis), reduced."""
+    values = fw.optax.softmax_cross_entropy_with_integer_labels(
+        inputs["logits"], inputs["labels"], axis=params["axis"]
+    )
+    return _reduce(fw, values, params["reduction"])
+
+
+def _naive_softmax(fw, inputs, params):
+    """Return the tutorial's -sum(labels * log(softmax(logits)), axis), reduced."""
+    jnp, axis = fw.jnp, params["axis"]
+    values = -jnp.sum(inputs["labels"] * jnp.log(fw.jax.nn.softmax(inputs["logits"], axis=axis)), axis=axis)
+    return _reduce(fw, values, params["reduction"])
+
+
+def _naive_sigmoid(fw, inputs, params):
+    """Return the tutorial's -z log(sigmoid(x)) - (1 - z) log(1 - sigmoid(x)), reduced."""
+    jnp, z = fw.jnp, inputs["labels"]
+    p = fw.jax.nn.sigmoid(inputs["logits"])
+    values = -z * jnp.log(p) - (1 - z) * jnp.log(1 - p)
+    return _reduce(fw, values, params["reduction"])
+
+
+BINDINGS = (
+    Binding(
+        "optax.squared_error",
+        "mean_squared_error",
+        _squared_error,
+        _reduced("optax.squared_error(predictions, targets)"),
+    ),
+    Binding(
+        "optax.sigmoid_binary_cross_entropy",
+        "sigmoid_cross_entropy",
+        _sigmoid_binary_cross_entropy,
+        _reduced("optax.sigmoid_binary_cross_entropy(logits, labels)"),
+    ),
+    Binding(
+        "composition:jax.nn.log_sigmoid[pos_weight]",
+        "weighted_sigmoid_cross_entropy",
+        _weighted_log_sigmoid,
+        _reduced(
+            "pos_weight * labels * -jax.nn.log_sigmoid(logits)"
+            " + (1 - labels) * -jax.nn.log_sigmoid(-logits)"
+        ),
+        kind="composition",
+    ),
+    Binding(
+        "optax.softmax_cross_entropy",
+        "softmax_cross_entropy",
+        _softmax_cross_entropy,
+        _reduced("optax.softmax_cross_entropy(logits, labels, axis=axis)"),
+    ),
+    Binding(
+        "optax.safe_softmax_cross_entropy",
+        "softmax_cross_entropy",
+        _safe_softmax_cross_entropy,
+        _reduced("optax.safe_softmax_cross_entropy(logits, labels)"),
+        supports=_class_axis_is_last,
+    ),
+    Binding(
+        "optax.softmax_cross_entropy_with_integer_labels",
+        "sparse_softmax_cross_entropy",
+        _integer_labels,
+        _reduced("optax.softmax_cross_entropy_with_integer_labels(logits, labels, axis=axis)"),
+    ),
+    Binding(
+        "composition:jnp.log(jax.nn.softmax)",
+        "softmax_cross_entropy",
+        _naive_softmax,
+        _reduced("-jnp.sum(labels * jnp.log(jax.nn.softmax(logits, axis=axis)), axis=axis)"),
+        kind="composition",
+        default=False,
+    ),
+    Binding(
+        "composition:jnp.log(jax.nn.sigmoid)",
+        "sigmoid_cross_entropy",
+        _naive_sigmoid,
+        _reduced("-labels * jnp.log(jax.nn.sigmoid(logits)) - (1 - labels) * jnp.log(1 - jax.nn.sigmoid(logits))"),
+        kind="composition",
+        default=False,
+    ),
+)
+
+
+class JaxAdapter:
+    """JAX on the CPU, float64 enabled, through optax and jax.nn."""
+
+    framework = "jax"
+    requires = ("jax", "optax")
+    distributions = ("jax", "jaxlib", "optax")
+    dtypes = ("float32", "float64")
+    modes = ("eager",)
+    devices = ("cpu",)
+    bindings = BINDINGS
+
+    def load(self) -> SimpleNamespace:
+        """Return jax, jax.numpy and optax, with float64 on and JAX kept on the CPU.
+
+        x64 must be set before any array exists: without it JAX silently
+        turns every float64 input into float32.
+        """
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        import optax
+
+        return SimpleNamespace(jax=jax, jnp=jnp, optax=optax)
+
+    def to_framework(self, fw: Any, array: np.ndarray, dtype: str, device: str) -> Any:
+        """Return ``array`` as a jax.Array on the CPU: floats as ``dtype``, integers as int32."""
+        array = np.asarray(array)
+        if np.issubdtype(array.dtype, np.integer):
+            target = LABEL_DTYPE
+        else:
+            target = dtype
+        return fw.jax.device_put(fw.jnp.asarray(array, dtype=target), fw.jax.devices(device)[0])
+
+    def to_numpy(self, fw: Any, value: Any) -> np.ndarray:
+        """Return a jax.Array as a NumPy array of the same dtype."""
+        return np.asarray(value)
