@@ -47,12 +47,12 @@ BINDINGS = tuple(
     for op in reference.FUNCTIONS
 ) + (
     Binding(
-        "composition:tutorial-E1", "sigmoid_cross_entropy", _tutorial_sigmoid,
+        "composition:np.log(sigmoid)", "sigmoid_cross_entropy", _tutorial_sigmoid,
         "y_pred = 1/(1+np.exp(-logits)); -labels*np.log(y_pred) - (1-labels)*np.log(1-y_pred), then np.sum/np.mean",
         kind="composition", default=False,
     ),
     Binding(
-        "composition:-sum(labels*log(softmax(logits)))", "softmax_cross_entropy", _tutorial_softmax,
+        "composition:np.log(softmax)", "softmax_cross_entropy", _tutorial_softmax,
         "-np.sum(labels * np.log(np.exp(x) / np.sum(np.exp(x), axis)), axis), then np.sum/np.mean",
         kind="composition", default=False,
     ),

@@ -188,7 +188,7 @@ BINDINGS: tuple[Binding, ...] = (
         "torch.nn.MSELoss(reduction=reduction)(predictions, targets)",
     ),
     Binding(
-        "composition:tutorial_softmax_cross_entropy",
+        "composition:torch.log(torch.softmax)",
         "softmax_cross_entropy",
         _tutorial_softmax,
         f"-torch.sum(labels * torch.log(torch.softmax(logits, dim=axis)), dim=axis), {_BY_REDUCTION}",
@@ -196,7 +196,7 @@ BINDINGS: tuple[Binding, ...] = (
         default=False,
     ),
     Binding(
-        "composition:tutorial_sigmoid_cross_entropy",
+        "composition:torch.log(torch.sigmoid)",
         "sigmoid_cross_entropy",
         _tutorial_sigmoid,
         "-labels * torch.log(torch.sigmoid(logits)) - (1 - labels) * torch.log(1 - torch.sigmoid(logits)), "
