@@ -65,7 +65,7 @@ class NumpyAdapter:
     framework = "numpy"
     requires = ("numpy",)
     distributions = ("numpy",)
-    dtypes = ("float32", "float64")
+    dtypes = ("float16", "bfloat16", "float32", "float64")
     modes = ("eager",)
     devices = ("cpu",)
     bindings = BINDINGS
@@ -74,7 +74,7 @@ class NumpyAdapter:
         return np
 
     def to_framework(self, fw: Any, array: np.ndarray, dtype: str, device: str) -> np.ndarray:
-        return round_to(array, dtype) if array.dtype.kind == "f" else np.asarray(array)
+        return np.asarray(array) if np.issubdtype(array.dtype, np.integer) else round_to(array, dtype)
 
     def to_numpy(self, fw: Any, value: Any) -> np.ndarray:
         return np.asarray(value)

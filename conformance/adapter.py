@@ -83,6 +83,13 @@ class Adapter(Protocol):
     def to_numpy(self, fw: Any, value: Any) -> np.ndarray:
         """Return a framework value as a NumPy array (same dtype where NumPy has it)."""
 
+    # Optional, for adapters with compiled modes or autodiff (declare ``gradients = True``):
+    #
+    # def build(self, fw, forward, mode, wrt) -> Callable[[dict], Any]
+    #     Return inputs -> value: ``forward`` as run in ``mode`` (e.g. wrapped in torch.compile,
+    #     tf.function or jax.jit); or, when ``wrt`` names an input, inputs -> the gradient of
+    #     sum(forward(inputs)) with respect to that input, computed in ``mode``.
+
 
 class AdapterError(Exception):
     """An adapter could not be found, loaded or does not keep the contract."""
@@ -95,6 +102,9 @@ def check_adapter(adapter: Any, origin: str) -> Adapter:
     """Return ``adapter`` if it keeps the contract, else raise AdapterError naming what is missing."""
     missing = [name for name in _REQUIRED if not hasattr(adapter, name)]
     missing += [name for name in ("load", "to_framework", "to_numpy") if not callable(getattr(adapter, name, None))]
+    needs_build = [m for m in getattr(adapter, "modes", ()) if m != "eager"] or getattr(adapter, "gradients", False)
+    if needs_build and not callable(getattr(adapter, "build", None)):
+        missing.append("build (it declares compiled modes or gradients)")
     if missing:
         raise AdapterError(f"adapter {origin} lacks {', '.join(missing)}")
     for binding in adapter.bindings:

@@ -14,7 +14,8 @@ OUTCOMES = ("value", "raises", "implementation-defined")
 INPUT_SOURCES = ("tutorial", "hand-written", "seeded-random")
 EXPECTED_SOURCES = ("reference-float64",)
 from conformance.dtypes import DTYPES
-CASE_KEYS = {"id", "comment", "flags", "source", "inputs", "params", "outcome", "expected", "published", "tolerance"}
+CASE_KEYS = {"id", "comment", "flags", "source", "inputs", "params", "outcome", "expected", "expected_grad",
+             "published", "tolerance"}
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 MAX_ELEMENTS = 1_000_000
 
@@ -34,6 +35,7 @@ class Case:
     params: dict[str, Any]
     outcome: str
     expected: np.ndarray | None = None
+    expected_grad: np.ndarray | None = None
     published: dict | None = None
     tolerance: dict[str, dict] = field(default_factory=dict)
 
@@ -153,6 +155,18 @@ def _check_expected(raw: dict, outcome: str, shape: tuple[int, ...]) -> np.ndarr
     return expected
 
 
+def _check_expected_grad(raw: dict, outcome: str, spec: OpSpec, inputs: dict) -> np.ndarray | None:
+    if "expected_grad" not in raw:
+        return None
+    if outcome != "value":
+        raise ValueError(f"outcome {outcome} takes no expected_grad")
+    wrt = next(s.name for s in spec.inputs if s.differentiable)
+    grad = to_array(raw["expected_grad"], "float", "expected_grad")
+    if grad.shape != inputs[wrt].shape:
+        raise ValueError(f"expected_grad has shape {list(grad.shape)} but {wrt} has shape {list(inputs[wrt].shape)}")
+    return grad
+
+
 def _check_published(raw: dict, shape: tuple[int, ...]) -> dict | None:
     published = raw.get("published")
     if published is None:
@@ -212,6 +226,7 @@ def build_case(raw: Any, op: str, group_params: dict, notes: dict, file: str, li
             file=file, line=line, op=op, id=case_id, comment=raw["comment"].strip(),
             flags=_check_flags(raw, notes), source=_check_source(raw, outcome), inputs=inputs,
             params=params, outcome=outcome, expected=_check_expected(raw, outcome, shape),
+            expected_grad=_check_expected_grad(raw, outcome, spec, inputs),
             published=_check_published(raw, shape), tolerance=_check_tolerance(raw),
         )
     except ValueError as exc:

@@ -3,22 +3,22 @@
 Runs inside a framework's worker process. The expected value is the vector's
 when the inputs are exact in the dtype; otherwise the float64 reference is
 recomputed on the inputs as rounded to the dtype, so input rounding is never
-blamed on the op.
+blamed on the op. A check is of the op's value or of its gradient.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from conformance import reference
+from conformance import gradients, reference
 from conformance.adapter import Adapter, Binding
 from conformance.cases import Case
 from conformance.compare import compare, describe_failure
 from conformance.dtypes import round_to
-from conformance.tolerance import derive_bound
+from conformance.tolerance import derive_bound, derive_grad_bound, smallest_normal
 
 MAX_MESSAGE = 500
 
@@ -37,14 +37,21 @@ def _rounded_inputs(case: Case, dtype: str) -> tuple[dict[str, np.ndarray], dict
     return in_dtype, as_f64, exact
 
 
-def expected_for(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray, dict, str]:
-    """Return (expected, unreduced float64 terms, inputs in dtype, where expected came from)."""
+def expected_for(case: Case, dtype: str, quantity: str = "value"):
+    """Return (expected, bound, inputs in dtype, where expected came from) for a value or gradient check."""
     in_dtype, as_f64, exact = _rounded_inputs(case, dtype)
+    source = "vector" if exact else f"reference on {dtype}-rounded inputs"
+    if quantity == "grad":
+        stored = case.expected_grad if exact else None
+        expected = stored if stored is not None else gradients.compute(case.op, as_f64, case.params)
+        source = source if stored is not None else f"analytic gradient on {dtype}-rounded inputs"
+        return expected, derive_grad_bound(case, as_f64, expected, dtype), in_dtype, source
     terms = reference.compute(case.op, as_f64, {**case.params, "reduction": "none"})
     if exact and case.expected is not None:
-        return case.expected, terms, in_dtype, "vector"
-    value = reference.reduce(terms, case.params.get("reduction", "none"))
-    return np.asarray(value, dtype=np.float64), terms, in_dtype, f"reference on {dtype}-rounded inputs"
+        expected = case.expected
+    else:
+        expected = np.asarray(reference.reduce(terms, case.params.get("reduction", "none")), dtype=np.float64)
+    return expected, derive_bound(case, as_f64, terms, dtype), in_dtype, source
 
 
 def _short(exc: BaseException) -> str:
@@ -53,7 +60,7 @@ def _short(exc: BaseException) -> str:
 
 
 def _behaviour(actual: np.ndarray) -> str:
-    if np.all(np.isnan(actual)):
+    if actual.size and np.all(np.isnan(actual)):
         return "nan"
     if np.any(np.isnan(actual)):
         return "partly nan"
@@ -62,26 +69,63 @@ def _behaviour(actual: np.ndarray) -> str:
     return "number"
 
 
-def _call(adapter: Adapter, fw: Any, binding: Binding, inputs: dict, params: dict, dtype: str, device: str):
+class CallCache:
+    """Callables built per (binding, mode, quantity, dtype, shapes, params), so each compiles once."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple, Callable] = {}
+
+    def get(self, adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: str, mode: str, quantity: str):
+        shapes = tuple((k, v.shape) for k, v in sorted(case.inputs.items()))
+        key = (binding.op, binding.name, mode, quantity, dtype, shapes, repr(sorted(case.params.items())))
+        if key not in self._built:
+            self._built[key] = build_callable(adapter, fw, binding, dict(case.params), mode, quantity)
+        return self._built[key]
+
+
+def build_callable(adapter: Adapter, fw: Any, binding: Binding, params: dict, mode: str, quantity: str) -> Callable:
+    """Return inputs -> framework value: the binding as called in ``mode``, or its gradient."""
+
+    def forward(inputs):
+        return binding.fn(fw, inputs, params)
+
+    wrt = gradients.differentiable_input(binding.op) if quantity == "grad" else None
+    if mode == "eager" and wrt is None:
+        return forward
+    build = getattr(adapter, "build", None)
+    if build is None:
+        raise NotImplementedError(f"{adapter.framework} adapter has no build() for mode {mode} / gradients")
+    return build(fw, forward, mode, wrt)
+
+
+def _call(adapter: Adapter, fw: Any, fn: Callable, inputs: dict, dtype: str, device: str):
     converted = {name: adapter.to_framework(fw, value, dtype, device) for name, value in inputs.items()}
     start = time.perf_counter()
-    out = binding.fn(fw, converted, params)
-    actual = adapter.to_numpy(fw, out)
-    return np.asarray(actual), time.perf_counter() - start
+    actual = np.asarray(adapter.to_numpy(fw, fn(converted)))
+    return actual, time.perf_counter() - start
 
 
-def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: str, mode: str, device: str) -> dict:
+def _flushed(expected: np.ndarray, actual: np.ndarray, dtype: str) -> int:
+    """Return how many elements came back 0 where the true value is a normal number of the dtype."""
+    if actual.shape != expected.shape:
+        return 0
+    return int(np.sum((actual == 0) & (np.abs(expected) >= smallest_normal(dtype)) & np.isfinite(expected)))
+
+
+def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: str, mode: str, device: str,
+              quantity: str = "value", cache: CallCache | None = None) -> dict:
     """Return the result fields of one check (status, errors, message) as a dict."""
     reason = binding.not_applicable(case.inputs, case.params)
     if reason:
         return {"status": "not-applicable", "message": reason}
-    expected, terms, inputs, source = (None, None, None, None)
+    expected = bound = source = None
     try:
         if case.outcome == "value":
-            expected, terms, inputs, source = expected_for(case, dtype)
+            expected, bound, inputs, source = expected_for(case, dtype, quantity)
         else:
             inputs = _rounded_inputs(case, dtype)[0]
-        actual, seconds = _call(adapter, fw, binding, inputs, case.params, dtype, device)
+        fn = (cache or CallCache()).get(adapter, fw, binding, case, dtype, mode, quantity)
+        actual, seconds = _call(adapter, fw, fn, inputs, dtype, device)
     except Exception as exc:  # the framework's exception is the result
         if case.outcome == "value":
             return {"status": "error", "message": _short(exc), "behaviour": "raised"}
@@ -91,23 +135,21 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
         return {**fields, "status": "fail", "message": f"returned {_behaviour(actual)} where an error must be raised"}
     if case.outcome == "implementation-defined":
         return {**fields, "status": "pass", "message": f"implementation-defined: returned {_behaviour(actual)}"}
-    bound = derive_bound(case, inputs_as_f64(inputs), terms, dtype)
     result = compare(expected, actual, bound, dtype)
+    flushed = _flushed(expected, actual, dtype) if quantity == "grad" else 0
     fields.update(
         expected_source=source, max_abs_err=result.max_abs_err, max_rel_err=result.max_rel_err,
         max_ulp=result.max_ulp, err_over_bound=result.err_over_bound, bound=bound.model, worst=result.worst,
+        flushed_to_zero=flushed if quantity == "grad" else None,
     )
+    notes = [f"{flushed} gradient element(s) flushed to zero where the true value is a normal {dtype} number"] \
+        if flushed else []
     if result.ok:
-        return {**fields, "status": "pass", "message": ""}
+        return {**fields, "status": "pass", "message": "; ".join(notes)}
     message = describe_failure(result, bound)
     if str(actual.dtype) != dtype:
-        message += f"; the binding returned {actual.dtype} for {dtype} inputs"
-    return {**fields, "status": "fail", "message": message}
-
-
-def inputs_as_f64(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Return the inputs with floating arrays widened to float64."""
-    return {k: v.astype(np.float64) if v.dtype.kind == "f" or v.dtype.name == "bfloat16" else v for k, v in inputs.items()}
+        notes.append(f"the binding returned {actual.dtype} for {dtype} inputs")
+    return {**fields, "status": "fail", "message": "; ".join([message, *notes])}
 
 
 def _judge_raised(case: Case, exc: BaseException) -> dict:

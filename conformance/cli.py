@@ -31,8 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     runner = commands.add_parser("run", help="check every framework's loss ops against the float64 reference")
     for spec in RUN_OPTIONS:
-        runner.add_argument(f"--{spec.name}", type=_argtype(spec.parse), default=spec.default, metavar=spec.metavar,
-                            help=spec.help)
+        if spec.flag:
+            runner.add_argument(f"--{spec.name}", action="store_true", help=spec.help)
+        else:
+            runner.add_argument(f"--{spec.name}", type=_argtype(spec.parse), default=spec.default,
+                                metavar=spec.metavar, help=spec.help)
     runner.add_argument("--vectors", nargs="+", metavar="PATH", help="vector files or directories (default: the shipped vectors)")
     runner.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"results file, JSON Lines (default: {DEFAULT_OUT})")
     runner.add_argument("--all-bindings", action="store_true",
@@ -91,7 +94,7 @@ def command_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for problem in corpus.problems:
         print(f"error: {problem}", file=sys.stderr)
     options = RunOptions(frameworks=args.frameworks, ops=args.ops, dtypes=args.dtypes, modes=args.modes,
-                         devices=args.devices, all_bindings=args.all_bindings, timeout=args.timeout)
+                         devices=args.devices, all_bindings=args.all_bindings, grad=args.grad, timeout=args.timeout)
     names = options.frameworks or registered_frameworks()
     reporter = ConsoleReporter(sys.stdout, quiet=args.quiet)
     problems = len(corpus.problems)

@@ -9,6 +9,9 @@ from conformance.dtypes import DTYPES
 from conformance.ops import OPS
 
 
+MODES = ("eager", "compiled", "compiled-xla")
+
+
 def comma_list(text: str) -> list[str]:
     """Return the non-empty items of a comma-separated list."""
     return [item.strip() for item in text.split(",") if item.strip()]
@@ -34,13 +37,18 @@ class OptionSpec:
     default: Any
     help: str
     metavar: str = "LIST"
+    flag: bool = False  # a switch: present means True
 
 
 RUN_OPTIONS = (
     OptionSpec("frameworks", comma_list, None, "frameworks to run: adapter entry-point names or module:Class references (default: every registered adapter), e.g. numpy,torch,tensorflow,jax"),
     OptionSpec("ops", _choices(tuple(OPS), "op"), None, f"ops to run (default: all): {', '.join(OPS)}"),
     OptionSpec("dtypes", _choices(DTYPES, "dtype"), ["float32", "float64"], "dtypes to check (default: float32,float64)"),
-    OptionSpec("modes", _choices(("eager", "compiled"), "mode"), ["eager"], "modes to run (default: eager)"),
+    OptionSpec("modes", _choices(MODES, "mode"), ["eager"],
+               "modes to run (default: eager); compiled means each framework's compiled modes: torch.compile, "
+               "jax.jit, tf.function and tf.function(jit_compile=True) (compiled-xla)"),
     OptionSpec("devices", _choices(("cpu", "cuda"), "device"), ["cpu"], "devices to run on (default: cpu)"),
+    OptionSpec("grad", bool, False, "also check the gradient of each loss against the analytic float64 gradient",
+               flag=True),
     OptionSpec("timeout", float, 120.0, "seconds one check may take before it is recorded as a timeout", "SECONDS"),
 )

@@ -19,12 +19,14 @@ def softplus(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Return log(softmax(logits)) along ``axis``, accurate for dominant classes.
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Return 1 / (1 + exp(-x)) to a few ulp for every x, without overflow."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
-    log(sum(exp(x - max))) is log1p of the sum over all but one maximal
-    element, so a confident prediction keeps its tiny loss to full precision.
-    """
+
+def _log_softmax_parts(logits: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (log_softmax with classes last, the first argmax, rest = sum of exp(x - max) over the others)."""
     x = np.moveaxis(np.asarray(logits), axis, -1)
     top = np.max(x, axis=-1, keepdims=True)
     shifted = x - top
@@ -32,7 +34,25 @@ def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     first_max = np.argmax(x, axis=-1)[..., None]
     np.put_along_axis(terms, first_max, 0, axis=-1)
     rest = np.sum(terms, axis=-1, keepdims=True)
-    return np.moveaxis(shifted - np.log1p(rest), -1, axis)
+    return shifted - np.log1p(rest), first_max, rest
+
+
+def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Return log(softmax(logits)) along ``axis``, accurate for dominant classes.
+
+    log(sum(exp(x - max))) is log1p of the sum over all but one maximal
+    element, so a confident prediction keeps its tiny loss to full precision.
+    """
+    return np.moveaxis(_log_softmax_parts(logits, axis)[0], -1, axis)
+
+
+def softmax_and_complement(logits: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Return (softmax, 1 - softmax) along ``axis``; 1 - p of the top class is rest / (1 + rest), not a cancellation."""
+    logp, first_max, rest = _log_softmax_parts(logits, axis)
+    p = np.exp(logp)
+    complement = 1 - p
+    np.put_along_axis(complement, first_max, rest / (1 + rest), axis=-1)
+    return np.moveaxis(p, -1, axis), np.moveaxis(complement, -1, axis)
 
 
 def reduce(values: np.ndarray, reduction: str) -> np.ndarray:

@@ -19,9 +19,9 @@ from typing import IO, Any, Iterable, Iterator
 STATUSES = ("pass", "fail", "error", "not-applicable", "skipped", "crashed", "timeout")
 FAILING = ("fail", "error", "crashed", "timeout")
 CHECK_FIELDS = (
-    "case", "op", "framework", "framework_version", "binding", "call", "kind", "dtype", "mode", "device",
-    "status", "max_abs_err", "max_rel_err", "max_ulp", "err_over_bound", "bound", "expected_source",
-    "worst", "behaviour", "result_dtype", "message", "seconds", "file",
+    "case", "op", "framework", "framework_version", "binding", "call", "kind", "quantity", "dtype", "mode",
+    "device", "status", "max_abs_err", "max_rel_err", "max_ulp", "err_over_bound", "bound", "expected_source",
+    "worst", "flushed_to_zero", "behaviour", "result_dtype", "message", "seconds", "file",
 )
 
 

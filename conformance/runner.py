@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+from itertools import product
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -34,6 +35,7 @@ class RunOptions:
     modes: list[str] = field(default_factory=lambda: ["eager"])
     devices: list[str] = field(default_factory=lambda: ["cpu"])
     all_bindings: bool = False  # also the bindings that run only when asked (default=False)
+    grad: bool = False  # also check gradients
     timeout: float = 120.0  # seconds a single check may take
     load_timeout: float = 300.0  # seconds a framework may take to import
 
@@ -49,6 +51,7 @@ class Task:
     dtype: str
     mode: str
     device: str
+    quantity: str = "value"
 
 
 def registered_frameworks() -> list[str]:
@@ -74,39 +77,57 @@ def _unsupported(adapter: Adapter, dtype: str, mode: str, device: str) -> str | 
     return None
 
 
+def expand_modes(adapter: Adapter, modes: list[str]) -> list[str]:
+    """Return the modes to run: ``compiled`` stands for every compiled mode the adapter has."""
+    expanded: list[str] = []
+    for mode in modes:
+        matches = [m for m in adapter.modes if m.startswith("compiled")] if mode == "compiled" else []
+        expanded.extend(m for m in (matches or [mode]) if m not in expanded)
+    return expanded
+
+
+def _grad_reason(adapter: Adapter, binding, case: Case) -> str | None:
+    if case.outcome != "value":
+        return f"no gradient check: the case's outcome is {case.outcome}"
+    if not getattr(adapter, "build", None) or not getattr(adapter, "gradients", False):
+        return f"{adapter.framework} adapter declares no gradients"
+    return None
+
+
 def plan(adapter: Adapter, cases: list[Case], options: RunOptions, emit: Emit) -> list[Task]:
     """Return the tasks for one framework, emitting skipped/not-applicable records for the rest."""
     version = framework_version(adapter)
     missing = missing_requirement(adapter)
+    quantities = ("value", "grad") if options.grad else ("value",)
     tasks: list[Task] = []
     for index, case in enumerate(cases):
         base = _base(case, adapter, version)
         bindings = [b for b in adapter.bindings if b.op == case.op and (b.default or options.all_bindings)]
-        for dtype in options.dtypes:
-            for mode in options.modes:
-                for device in options.devices:
-                    where = {"dtype": dtype, "mode": mode, "device": device}
-                    if missing:
-                        emit(check_record(**base, **where, status="skipped", message=missing))
-                        continue
-                    if not bindings:
-                        reason = f"{adapter.framework} has no native op for {case.op}"
-                        emit(check_record(**base, **where, status="not-applicable", message=reason))
-                        continue
-                    for binding in bindings:
-                        named = {**base, **where, "binding": binding.name, "call": binding.call, "kind": binding.kind}
-                        reason = _unsupported(adapter, dtype, mode, device) or binding.not_applicable(case.inputs, case.params)
-                        if reason:
-                            emit(check_record(**named, status="not-applicable", message=reason))
-                        else:
-                            tasks.append(Task(len(tasks), index, case, binding, dtype, mode, device))
+        for quantity, dtype, mode, device in product(quantities, options.dtypes, expand_modes(adapter, options.modes),
+                                                     options.devices):
+            where = {"quantity": quantity, "dtype": dtype, "mode": mode, "device": device}
+            if missing:
+                emit(check_record(**base, **where, status="skipped", message=missing))
+                continue
+            if not bindings:
+                reason = f"{adapter.framework} has no native op for {case.op}"
+                emit(check_record(**base, **where, status="not-applicable", message=reason))
+                continue
+            for binding in bindings:
+                named = {**base, **where, "binding": binding.name, "call": binding.call, "kind": binding.kind}
+                reason = (_unsupported(adapter, dtype, mode, device) or binding.not_applicable(case.inputs, case.params)
+                          or (_grad_reason(adapter, binding, case) if quantity == "grad" else None))
+                if reason:
+                    emit(check_record(**named, status="not-applicable", message=reason))
+                else:
+                    tasks.append(Task(len(tasks), index, case, binding, dtype, mode, device, quantity))
     return tasks
 
 
 def _task_record(task: Task, adapter: Adapter, version: str | None, fields: dict) -> dict:
     b = task.binding
     return check_record(**_base(task.case, adapter, version), binding=b.name, call=b.call, kind=b.kind,
-                        dtype=task.dtype, mode=task.mode, device=task.device, **fields)
+                        quantity=task.quantity, dtype=task.dtype, mode=task.mode, device=task.device, **fields)
 
 
 class _Worker:
@@ -185,8 +206,8 @@ def _drive(worker: _Worker, adapter, version, cases, pending: list[Task], option
             emit(_task_record(task, adapter, version, {"status": "error", "message": f"adapter failed to load: {why}"}))
         return []
     worker.conn.send(("cases", cases))
-    worker.conn.send(("run", [(t.number, (t.case_index, t.binding.op, t.binding.name, t.dtype, t.mode, t.device))
-                              for t in pending]))
+    worker.conn.send(("run", [(t.number, (t.case_index, t.binding.op, t.binding.name, t.dtype, t.mode, t.device,
+                                          t.quantity)) for t in pending]))
     by_number = {t.number: t for t in pending}
     while by_number:
         kind, *payload = worker.receive(options.timeout)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from conformance.cases import Case
+from conformance.gradients import term_scale as grad_terms
 
 # Significand bits (with the implicit one) and smallest normal exponent of each dtype.
 PRECISION = {"float64": (53, -1022), "float32": (24, -126), "float16": (11, -14), "bfloat16": (8, -126)}
@@ -110,3 +111,10 @@ def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
         return np.mean(values) if values.size else np.asarray(0.0)
     return values
+
+
+def derive_grad_bound(case: Case, inputs: dict[str, np.ndarray], expected: np.ndarray, dtype: str) -> Bound:
+    """Return the bound of a gradient check: K u (|g| + |its two terms|) + tiny, per element."""
+    u = unit_roundoff(dtype)
+    scale = grad_terms(case.op, inputs, case.params)
+    return Bound(K * u * (np.abs(expected) + scale) + smallest_normal(dtype), "derived")

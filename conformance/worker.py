@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from conformance.adapter import resolve_adapter
-from conformance.check import run_check
+from conformance.check import CallCache, run_check
 
 
 def _redirect_output(log_path: str | None) -> None:
@@ -40,6 +40,7 @@ def serve(conn: Any, ref: str, log_path: str | None = None) -> None:
     bindings = {(b.op, b.name): b for b in adapter.bindings}
     conn.send(("ready", None))
     cases: list = []
+    cache = CallCache()
     while True:
         message = conn.recv()
         if message[0] == "stop":
@@ -47,8 +48,8 @@ def serve(conn: Any, ref: str, log_path: str | None = None) -> None:
         if message[0] == "cases":
             cases = message[1]
             continue
-        for number, (case_index, op, name, dtype, mode, device) in message[1]:
+        for number, (case_index, op, name, dtype, mode, device, quantity) in message[1]:
             case = cases[case_index]
-            fields = run_check(adapter, fw, bindings[(op, name)], case, dtype, mode, device)
+            fields = run_check(adapter, fw, bindings[(op, name)], case, dtype, mode, device, quantity, cache)
             conn.send(("record", number, fields))
         conn.send(("done", None))
