@@ -105,6 +105,21 @@ def _call(adapter: Adapter, fw: Any, fn: Callable, inputs: dict, dtype: str, dev
     return actual, time.perf_counter() - start
 
 
+def published_digits(case: Case, actual: np.ndarray) -> str | None:
+    """Return whether ``actual``, rounded to the published digits, reproduces what the publication printed."""
+    published = case.published
+    if not published or actual.shape != published["value"].shape:
+        return None
+    digits = published["digits"]
+    rounded = np.array([float(f"{v:.{digits - 1}e}") for v in actual.astype(np.float64).reshape(-1)])
+    differ = np.flatnonzero(rounded != published["value"].reshape(-1))
+    if not differ.size:
+        return f"reproduced ({digits} digits, {published['source']})"
+    first = differ[0]
+    return (f"differs in {differ.size} element(s); first at flat index {first}: printed "
+            f"{published['value'].reshape(-1)[first]!r}, got {rounded[first]!r}")
+
+
 def _flushed(expected: np.ndarray, actual: np.ndarray, dtype: str) -> int:
     """Return how many elements came back 0 where the true value is a normal number of the dtype."""
     if actual.shape != expected.shape:
@@ -141,6 +156,7 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
         expected_source=source, max_abs_err=result.max_abs_err, max_rel_err=result.max_rel_err,
         max_ulp=result.max_ulp, err_over_bound=result.err_over_bound, bound=bound.model, worst=result.worst,
         flushed_to_zero=flushed if quantity == "grad" else None,
+        published=published_digits(case, actual) if quantity == "value" and dtype == "float64" else None,
     )
     notes = [f"{flushed} gradient element(s) flushed to zero where the true value is a normal {dtype} number"] \
         if flushed else []

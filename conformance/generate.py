@@ -176,5 +176,5 @@ def generate_inputs(op: str, generator: dict, params: dict) -> dict[str, np.ndar
     rng = np.random.default_rng(seed)
     inputs = {}
     for name, draw, spec, shape, axis in plan:
-        inputs[name] = draw(rng, spec, shape, axis, f"generator for {op}, input {name}")
+        inputs[name] = np.asarray(draw(rng, spec, shape, axis, f"generator for {op}, input {name}"))
     return inputs

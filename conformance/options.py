@@ -43,6 +43,8 @@ class OptionSpec:
 RUN_OPTIONS = (
     OptionSpec("frameworks", comma_list, None, "frameworks to run: adapter entry-point names or module:Class references (default: every registered adapter), e.g. numpy,torch,tensorflow,jax"),
     OptionSpec("ops", _choices(tuple(OPS), "op"), None, f"ops to run (default: all): {', '.join(OPS)}"),
+    OptionSpec("cases", comma_list, None, "case ids or op[id] names to run, shell-style patterns (default: all), "
+               "e.g. 'tutorial-*'", "PATTERNS"),
     OptionSpec("dtypes", _choices(DTYPES, "dtype"), ["float32", "float64"], "dtypes to check (default: float32,float64)"),
     OptionSpec("modes", _choices(MODES, "mode"), ["eager"],
                "modes to run (default: eager); compiled means each framework's compiled modes: torch.compile, "

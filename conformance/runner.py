@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+from fnmatch import fnmatchcase
 from itertools import product
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class RunOptions:
 
     frameworks: list[str] | None = None  # None: every registered adapter
     ops: list[str] | None = None
+    cases: list[str] | None = None  # shell-style patterns on the case id or op[id]
     dtypes: list[str] = field(default_factory=lambda: ["float32", "float64"])
     modes: list[str] = field(default_factory=lambda: ["eager"])
     devices: list[str] = field(default_factory=lambda: ["cpu"])
@@ -236,10 +238,14 @@ def selected_adapters(options: RunOptions, emit_problem: Callable[[str], None]) 
     return chosen
 
 
+def _chosen(case: Case, patterns: list[str] | None) -> bool:
+    return not patterns or any(fnmatchcase(case.id, p) or fnmatchcase(case.key, p) for p in patterns)
+
+
 def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Callable[[str], None]) -> Counter:
     """Run the selected frameworks over ``cases``; return the count of each status."""
     counts: Counter = Counter()
-    selected = [c for c in cases if not options.ops or c.op in options.ops]
+    selected = [c for c in cases if (not options.ops or c.op in options.ops) and _chosen(c, options.cases)]
 
     def counting(record: dict) -> None:
         counts[record["status"]] += 1
