@@ -64,6 +64,8 @@ def _integers(rng, spec, shape, axis, where):
 
 def _split_class_axis(shape: tuple[int, ...], axis: int, where: str) -> tuple[int, int, tuple[int, ...]]:
     """Return (class axis >= 0, number of classes, shape without the class axis)."""
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise ValueError(f"{where}: the class axis must be an integer, got {axis!r}")
     if not shape or not -len(shape) <= axis < len(shape):
         raise ValueError(f"{where}: class axis {axis} is out of range for shape {list(shape)}")
     axis %= len(shape)
@@ -128,7 +130,7 @@ def _check_distribution(spec: Any, where: str) -> Draw:
     if not isinstance(spec, dict) or "dist" not in spec:
         raise ValueError(f"{where}: a distribution is a mapping with a 'dist' key, got {spec!r}")
     name = spec["dist"]
-    if name not in DISTRIBUTIONS:
+    if not isinstance(name, str) or name not in DISTRIBUTIONS:
         raise ValueError(f"{where}: unknown distribution {name!r}; known: {', '.join(DISTRIBUTIONS)}")
     takes, draw = DISTRIBUTIONS[name]
     missing = [key for key in takes if key not in spec]

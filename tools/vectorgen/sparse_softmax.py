@@ -1,0 +1,117 @@
+"""Cases of sparse_softmax_cross_entropy (vectors/sparse_softmax_cross_entropy.yaml)."""
+
+from __future__ import annotations
+
+from . import tutorial
+from .build import case, document, group, naive_comment, seeded
+
+OP = "sparse_softmax_cross_entropy"
+
+NOTES = {
+    "Tutorial": f"Inputs come from the {tutorial.SOURCE}, section 2.3 (it prints no output).",
+    "ClaimHolds": (
+        "The hand-written -log(softmax(x))[label] agrees with the fused op in float64, within 1e-12 (relative "
+        "above 1, absolute below)."
+    ),
+    "ClaimBreaks": (
+        "The hand-written -log(softmax(x))[label] fails in float64 (and float32): softmax underflows to 0 at the "
+        "label and log gives inf, or the result is off by more than 1e-3. The fused op must still give the loss."
+    ),
+    "ClaimBreaksFloat32": (
+        "The hand-written formula holds in float64 (within 1e-12) but fails in float32, where exp underflows past "
+        "a logit gap of about 104. The fused op must still give the loss in float32."
+    ),
+    "ExtremeLogits": "Logit gaps of 100 to 2e4: exp overflows or underflows, only log-sum-exp gives the loss.",
+    "ClassAxisNotLast": "The class axis is not the last one (axis 0, or axis 1 of 3-D logits as in PyTorch).",
+    "SingleSample": "A batch of one sample.",
+    "Unbatched": "1-D logits and a 0-d label: one sample without a batch axis; the loss is a scalar.",
+    "LabelOutOfRange": (
+        "A label outside [0, classes): the loss is undefined. TensorFlow documents an error on CPU and NaN on GPU; "
+        "other frameworks raise or return garbage. Any behaviour is accepted; the case records it."
+    ),
+}
+
+NORMAL3 = {"dist": "normal", "loc": 0.0, "scale": 3.0}
+TUTORIAL_INPUTS = {"logits": tutorial.SPARSE_LOGITS, "labels": tutorial.SPARSE_LABELS}
+EXTREME = {"logits": [[1.0e4, -1.0e4, 0.0], [1.0e4, -1.0e4, 0.0], [100.0, -100.0, 0.0]], "labels": [0, 1, 1]}
+
+
+def _tutorial(case_id: str, comment, **options):
+    return case(case_id, comment, TUTORIAL_INPUTS, source="tutorial", reference=f"{tutorial.SOURCE}, section 2.3",
+                **options)
+
+
+def _random(case_id: str, seed: int, shape: list, classes: int, flags=()):
+    comment = f"Seeded random logits (normal, scale 3) of shape {shape} and integer labels in [0, {classes})."
+    labels = {"dist": "integers", "low": 0, "high": classes}
+    return seeded(case_id, comment, seed=seed, shape=shape, distributions={"logits": NORMAL3, "labels": labels},
+                  flags=flags)
+
+
+def _per_sample() -> list:
+    return [
+        _tutorial("tutorial-2x3", naive_comment(OP, "The tutorial's example: labels [2, 1] for two samples."),
+                  flags=("Tutorial", "ClaimHolds")),
+        _random("random-4x5", 41, [4, 5], 5),
+        _random("random-16x10", 42, [16, 10], 10),
+        _random("random-2x3x4", 43, [2, 3, 4], 4),
+        case("single-sample", "A batch of one.", {"logits": [[0.5, -1.5, 3.0, 7.25]], "labels": [2]},
+             flags=("SingleSample",)),
+        case("unbatched-1d", "1-D logits and a 0-d label: one sample, a scalar loss.",
+             {"logits": [0.5, -1.5, 3.0, 7.25], "labels": 2}, flags=("Unbatched",)),
+        case("extreme-100", "Logits [100, -100, 0] with labels 0, 1, 2: losses ~0, 200, 100.",
+             {"logits": [[100.0, -100.0, 0.0]] * 3, "labels": [0, 1, 2]}, flags=("ExtremeLogits",)),
+        case("extreme-1e4", "Logits [1e4, -1e4, 0] with labels 0, 1, 2: losses 0, 2e4, 1e4.",
+             {"logits": [[1.0e4, -1.0e4, 0.0]] * 3, "labels": [0, 1, 2]}, flags=("ExtremeLogits",)),
+        case("claim-breaks-gap-800", naive_comment(OP, "A logit gap of 800: softmax at the label underflows to 0."),
+             {"logits": [[0.0, 800.0, 0.0], [800.0, 0.0, 0.0]], "labels": [0, 0]},
+             flags=("ClaimBreaks", "ExtremeLogits")),
+        case("claim-breaks-float32-gap-104",
+             naive_comment(OP, "A logit gap of 104: exp(-104) underflows in float32 but not in float64."),
+             {"logits": [[0.0, 104.0, 0.0]], "labels": [0]}, flags=("ClaimBreaksFloat32", "ExtremeLogits", "SingleSample")),
+        case("label-out-of-range", "Labels 3 and -1 with 3 classes: no defined loss.",
+             {"logits": [[2.0, 0.5, 6.0], [0.1, 0.0, 3.0]], "labels": [3, -1]}, outcome="implementation-defined",
+             flags=("LabelOutOfRange",)),
+    ]
+
+
+def _class_axis(axis: int, reduction: str) -> list:
+    tail = "" if reduction == "none" else f"-{reduction}"
+    if axis == 0:
+        return [_random(f"axis0-random-3x4{tail}", 44, [3, 4], 3, ("ClassAxisNotLast",))]
+    return [
+        _random(f"axis1-random-2x4x3{tail}", 45, [2, 4, 3], 4, ("ClassAxisNotLast",)),
+        case(f"axis1-tutorial-1x3x2{tail}", "The tutorial's example laid out as [batch 1, classes 3, positions 2].",
+             {"logits": [[[2.0, 0.1], [0.5, 0.0], [6.0, 3.0]]], "labels": [[2, 1]]}, flags=("ClassAxisNotLast",)),
+    ]
+
+
+def _reduced(reduction: str) -> list:
+    return [
+        _tutorial(f"tutorial-2x3-{reduction}",
+                  naive_comment(OP, f"The tutorial's example, {reduction} of the per-sample losses."),
+                  flags=("Tutorial", "ClaimHolds")),
+        _random(f"random-16x10-{reduction}", 42, [16, 10], 10),
+        case(f"extreme-{reduction}", f"Extreme logits, {reduction}: per-sample losses 0, 2e4 and 200.", EXTREME,
+             flags=("ExtremeLogits",)),
+    ]
+
+
+def build_document() -> dict:
+    """Return the sparse_softmax_cross_entropy vector document."""
+    groups = [group(OP, {"reduction": "none"}, _per_sample(), "One loss per sample, classes on the last axis.")]
+    for axis in (0, 1):
+        groups.append(group(OP, {"axis": axis, "reduction": "none"}, _class_axis(axis, "none"),
+                            f"Classes on axis {axis}" + (" of 3-D logits (PyTorch's layout)." if axis else ".")))
+    for reduction in ("sum", "mean"):
+        groups.append(group(OP, {"reduction": reduction}, _reduced(reduction), f"The {reduction} over samples."))
+        groups.append(group(OP, {"axis": 1, "reduction": reduction}, _class_axis(1, reduction),
+                            f"Classes on axis 1, {reduction} over samples and positions."))
+    return document(
+        OP,
+        "Softmax cross-entropy with integer class labels: -log_softmax(logits, axis)[label], one value per sample "
+        "(tf.nn.sparse_softmax_cross_entropy_with_logits, torch.nn.functional.cross_entropy with class indices, "
+        "optax.softmax_cross_entropy_with_integer_labels), then reduced over the samples.",
+        NOTES,
+        groups,
+    )
