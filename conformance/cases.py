@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from conformance.generate import generate_inputs, input_shapes
 from conformance.ops import OPS, OpSpec
 
 OUTCOMES = ("value", "raises", "implementation-defined")
-INPUT_SOURCES = ("tutorial", "hand-written", "seeded-random")
+INPUT_SOURCES = ("tutorial", "hand-written", "seeded-random", "generated")
 EXPECTED_SOURCES = ("reference-float64",)
+RUN_TIME_SOURCE = "reference-float64-at-run-time"  # generated cases: inputs and expected value made when run
 from conformance.dtypes import DTYPES
 CASE_KEYS = {"id", "comment", "flags", "source", "inputs", "params", "outcome", "expected", "expected_grad",
              "published", "tolerance"}
@@ -38,11 +40,27 @@ class Case:
     expected_grad: np.ndarray | None = None
     published: dict | None = None
     tolerance: dict[str, dict] = field(default_factory=dict)
+    generator: dict | None = None  # set for generated cases, whose inputs are drawn when run
 
     @property
     def key(self) -> str:
         """Return the case's stable name, ``op[id]``."""
         return f"{self.op}[{self.id}]"
+
+    @property
+    def size(self) -> int:
+        """Return the number of input elements."""
+        return sum(int(v.size) for v in self.inputs.values())
+
+    def for_worker(self) -> "Case":
+        """Return the case as sent to a worker: a generated case without its placeholder inputs."""
+        return replace(self, inputs={}) if self.generator else self
+
+    def materialized(self) -> "Case":
+        """Return the case with real inputs: a generated case's are drawn from its generator now."""
+        if not self.generator or (self.inputs and all(v.strides != (0,) * v.ndim for v in self.inputs.values())):
+            return self
+        return replace(self, inputs=generate_inputs(self.op, self.generator, self.params))
 
 
 class CaseError(ValueError):
@@ -110,8 +128,13 @@ def _check_source(raw: dict, outcome: str) -> dict:
         raise ValueError("source is required: say where the inputs and the expected value come from")
     if source.get("inputs") not in INPUT_SOURCES:
         raise ValueError(f"source.inputs must be one of {', '.join(INPUT_SOURCES)}, got {source.get('inputs')!r}")
-    if (source.get("inputs") == "seeded-random") != isinstance(source.get("generator"), dict):
-        raise ValueError("source.generator is required for seeded-random inputs, and only for them")
+    drawn = source.get("inputs") in ("seeded-random", "generated")
+    if drawn != isinstance(source.get("generator"), dict):
+        raise ValueError("source.generator is required for seeded-random and generated inputs, and only for them")
+    if source.get("inputs") == "generated":
+        if outcome != "value" or source.get("expected") != RUN_TIME_SOURCE:
+            raise ValueError(f"a generated case has outcome value and source.expected {RUN_TIME_SOURCE}")
+        return dict(source)
     if outcome == "value" and source.get("expected") not in EXPECTED_SOURCES:
         raise ValueError(f"source.expected must be one of {', '.join(EXPECTED_SOURCES)}, got {source.get('expected')!r}")
     return dict(source)
@@ -132,6 +155,18 @@ def _check_params(spec: OpSpec, group: dict, raw: dict) -> dict:
         if problem:
             raise ValueError(problem)
     return spec.resolve_params(given)
+
+
+def _placeholder_inputs(spec: OpSpec, raw: dict, params: dict) -> dict[str, np.ndarray]:
+    """Return zero-memory stand-ins with the shapes a generated case's inputs will have."""
+    stored = sorted({"inputs", "expected", "expected_grad", "published"} & set(raw))
+    if stored:
+        raise ValueError(f"a generated case stores no {', '.join(stored)}: they are made when it runs")
+    generator = raw["source"]["generator"]
+    shapes = input_shapes(spec.name, generator, params)
+    dtype = np.dtype(generator.get("dtype", "float64"))
+    return {s.name: np.broadcast_to(np.zeros((), np.int64 if s.kind == "int" else dtype), shapes[s.name])
+            for s in spec.inputs}
 
 
 def _check_inputs(spec: OpSpec, raw: dict) -> dict[str, np.ndarray]:
@@ -216,18 +251,21 @@ def build_case(raw: Any, op: str, group_params: dict, notes: dict, file: str, li
         outcome = raw.get("outcome", "value")
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
-        inputs = _check_inputs(spec, raw)
         params = _check_params(spec, group_params, raw)
+        source = _check_source(raw, outcome)
+        generated = source["inputs"] == "generated"
+        inputs = _placeholder_inputs(spec, raw, params) if generated else _check_inputs(spec, raw)
         problem = spec.check_shapes(inputs, params)
         if problem:
             raise ValueError(problem)
         shape = output_shape(spec, inputs, params)
         return Case(
             file=file, line=line, op=op, id=case_id, comment=raw["comment"].strip(),
-            flags=_check_flags(raw, notes), source=_check_source(raw, outcome), inputs=inputs,
-            params=params, outcome=outcome, expected=_check_expected(raw, outcome, shape),
+            flags=_check_flags(raw, notes), source=source, inputs=inputs,
+            params=params, outcome=outcome, expected=None if generated else _check_expected(raw, outcome, shape),
             expected_grad=_check_expected_grad(raw, outcome, spec, inputs),
             published=_check_published(raw, shape), tolerance=_check_tolerance(raw),
+            generator=source["generator"] if generated else None,
         )
     except ValueError as exc:
         raise CaseError(str(exc), case=case_id, line=line) from None

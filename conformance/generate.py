@@ -18,6 +18,8 @@ from conformance.ops import get_op
 __all__ = ["DISTRIBUTIONS", "generate_inputs"]
 
 GENERATOR_KEYS = ("seed", "shape", "distributions")
+OPTIONAL_KEYS = ("dtype",)  # float32: draw float inputs in float32 (half the memory of a large generated case)
+FLOAT_DTYPES = ("float32", "float64")
 
 
 def _number(spec: dict, key: str, where: str) -> float:
@@ -34,11 +36,16 @@ def _integer(spec: dict, key: str, where: str) -> int:
     return int(value)
 
 
-def _normal(rng, spec, shape, axis, where):
+def _normal(rng, spec, shape, axis, where, dtype="float64"):
     loc, scale = _number(spec, "loc", where), _number(spec, "scale", where)
     if scale < 0:
         raise ValueError(f"{where}: scale must be >= 0, got {scale!r}")
-    return rng.normal(loc, scale, size=shape)
+    if dtype == "float64":
+        return rng.normal(loc, scale, size=shape)
+    values = rng.standard_normal(size=shape, dtype=np.dtype(dtype))
+    values *= np.dtype(dtype).type(scale)
+    values += np.dtype(dtype).type(loc)
+    return values
 
 
 def _uniform(rng, spec, shape, axis, where):
@@ -112,7 +119,7 @@ def _check_generator(op: str, generator: Any) -> tuple[int, tuple[int, ...], dic
     if not isinstance(generator, dict):
         raise ValueError(f"generator for {op} must be a mapping with {', '.join(GENERATOR_KEYS)}, got {generator!r}")
     missing = [key for key in GENERATOR_KEYS if key not in generator]
-    unknown = sorted(set(generator) - set(GENERATOR_KEYS))
+    unknown = sorted(set(generator) - set(GENERATOR_KEYS) - set(OPTIONAL_KEYS))
     if missing or unknown:
         raise ValueError(f"generator for {op}: missing keys {missing}, unknown keys {unknown}")
     seed, shape = generator["seed"], generator["shape"]
@@ -120,6 +127,8 @@ def _check_generator(op: str, generator: Any) -> tuple[int, tuple[int, ...], dic
         raise ValueError(f"generator for {op}: seed must be a non-negative integer, got {seed!r}")
     if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
         raise ValueError(f"generator for {op}: shape must be a list of non-negative integers, got {shape!r}")
+    if generator.get("dtype", "float64") not in FLOAT_DTYPES:
+        raise ValueError(f"generator for {op}: dtype must be one of {', '.join(FLOAT_DTYPES)}, got {generator['dtype']!r}")
     if not isinstance(generator["distributions"], dict):
         raise ValueError(f"generator for {op}: distributions must map each input to a distribution")
     return seed, tuple(shape), generator["distributions"]
@@ -176,7 +185,18 @@ def generate_inputs(op: str, generator: dict, params: dict) -> dict[str, np.ndar
     """
     seed, plan = _plan(op, generator, params)
     rng = np.random.default_rng(seed)
+    dtype = generator.get("dtype", "float64")
     inputs = {}
     for name, draw, spec, shape, axis in plan:
-        inputs[name] = np.asarray(draw(rng, spec, shape, axis, f"generator for {op}, input {name}"))
+        where = f"generator for {op}, input {name}"
+        if dtype != "float64" and draw is _normal:
+            inputs[name] = draw(rng, spec, shape, axis, where, dtype)
+        else:
+            value = np.asarray(draw(rng, spec, shape, axis, where))
+            inputs[name] = value.astype(dtype) if value.dtype.kind == "f" and dtype != "float64" else value
     return inputs
+
+
+def input_shapes(op: str, generator: dict, params: dict) -> dict[str, tuple[int, ...]]:
+    """Return the shape each input will have, without drawing anything (raises ValueError on a bad spec)."""
+    return {name: shape for name, _, _, shape, _ in _plan(op, generator, params)[1]}

@@ -52,5 +52,7 @@ RUN_OPTIONS = (
     OptionSpec("devices", _choices(("cpu", "cuda"), "device"), ["cpu"], "devices to run on (default: cpu)"),
     OptionSpec("grad", bool, False, "also check the gradient of each loss against the analytic float64 gradient",
                flag=True),
+    OptionSpec("large", bool, False, "also run the cases with over a million input elements (the generated "
+               "language-model-scale ones: minutes and GBs of memory)", flag=True),
     OptionSpec("timeout", float, 120.0, "seconds one check may take before it is recorded as a timeout", "SECONDS"),
 )

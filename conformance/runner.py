@@ -23,6 +23,7 @@ from conformance.results import check_record
 from conformance.worker import serve
 
 Emit = Callable[[dict], None]
+LARGE_ELEMENTS = 1_000_000
 LOG_TAIL = 2000
 
 
@@ -38,6 +39,7 @@ class RunOptions:
     devices: list[str] = field(default_factory=lambda: ["cpu"])
     all_bindings: bool = False  # also the bindings that run only when asked (default=False)
     grad: bool = False  # also check gradients
+    large: bool = False  # also run cases with more than LARGE_ELEMENTS input elements
     timeout: float = 120.0  # seconds a single check may take
     load_timeout: float = 300.0  # seconds a framework may take to import
 
@@ -89,6 +91,8 @@ def expand_modes(adapter: Adapter, modes: list[str]) -> list[str]:
 
 
 def _grad_reason(adapter: Adapter, binding, case: Case) -> str | None:
+    if case.generator:
+        return "no gradient check for generated cases: it would hold several copies of a model-scale gradient"
     if case.outcome != "value":
         return f"no gradient check: the case's outcome is {case.outcome}"
     if not getattr(adapter, "build", None) or not getattr(adapter, "gradients", False):
@@ -207,7 +211,7 @@ def _drive(worker: _Worker, adapter, version, cases, pending: list[Task], option
         for task in pending:
             emit(_task_record(task, adapter, version, {"status": "error", "message": f"adapter failed to load: {why}"}))
         return []
-    worker.conn.send(("cases", cases))
+    worker.conn.send(("cases", [case.for_worker() for case in cases]))
     worker.conn.send(("run", [(t.number, (t.case_index, t.binding.op, t.binding.name, t.dtype, t.mode, t.device,
                                           t.quantity)) for t in pending]))
     by_number = {t.number: t for t in pending}
@@ -242,10 +246,16 @@ def _chosen(case: Case, patterns: list[str] | None) -> bool:
     return not patterns or any(fnmatchcase(case.id, p) or fnmatchcase(case.key, p) for p in patterns)
 
 
-def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Callable[[str], None]) -> Counter:
+def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Callable[[str], None],
+        notify: Callable[[str], None] = lambda message: None) -> Counter:
     """Run the selected frameworks over ``cases``; return the count of each status."""
     counts: Counter = Counter()
     selected = [c for c in cases if (not options.ops or c.op in options.ops) and _chosen(c, options.cases)]
+    large = [c for c in selected if c.size > LARGE_ELEMENTS]
+    if large and not options.large:
+        notify(f"{len(large)} case(s) with over {LARGE_ELEMENTS:,} input elements not run "
+                     f"(use --large): {', '.join(c.key for c in large)}")
+        selected = [c for c in selected if c.size <= LARGE_ELEMENTS]
 
     def counting(record: dict) -> None:
         counts[record["status"]] += 1

@@ -41,6 +41,7 @@ def serve(conn: Any, ref: str, log_path: str | None = None) -> None:
     conn.send(("ready", None))
     cases: list = []
     cache = CallCache()
+    current: tuple = (None, None)
     while True:
         message = conn.recv()
         if message[0] == "stop":
@@ -49,7 +50,9 @@ def serve(conn: Any, ref: str, log_path: str | None = None) -> None:
             cases = message[1]
             continue
         for number, (case_index, op, name, dtype, mode, device, quantity) in message[1]:
-            case = cases[case_index]
+            if cases[case_index].generator and current[0] != case_index:
+                current = (case_index, cases[case_index].materialized())  # draw once, keep only one at a time
+            case = current[1] if current[0] == case_index else cases[case_index]
             fields = run_check(adapter, fw, bindings[(op, name)], case, dtype, mode, device, quantity, cache)
             conn.send(("record", number, fields))
         conn.send(("done", None))
