@@ -16,7 +16,7 @@ import numpy as np
 from conformance import gradients, reference
 from conformance.adapter import Adapter, Binding
 from conformance.cases import Case
-from conformance.compare import compare, describe_failure
+from conformance.compare import Target, compare_to, describe_failure
 from conformance.dtypes import round_to
 from conformance.tolerance import derive_bound, derive_grad_bound, smallest_normal
 
@@ -79,12 +79,37 @@ def expected_for(case: Case, dtype: str, quantity: str = "value"):
     return expected, derive_bound(case, as_f64, terms, dtype), in_dtype, source
 
 
+class TargetCache:
+    """Expected values, bounds and rounded inputs per (dtype, quantity) of the case at hand.
+
+    Every binding and mode of a framework checks the same case in the same
+    dtype, so these are computed once; only the current case is kept, which
+    bounds the memory a large generated case holds.
+    """
+
+    def __init__(self) -> None:
+        self._case: tuple | None = None
+        self._targets: dict[tuple, tuple] = {}
+
+    def get(self, case: Case, dtype: str, quantity: str) -> tuple:
+        """Return (target, inputs in dtype, where expected came from)."""
+        if self._case != (case.file, case.key):
+            self._case, self._targets = (case.file, case.key), {}
+        key = (dtype, quantity)
+        if key not in self._targets:
+            expected, bound, inputs, source = expected_for(case, dtype, quantity)
+            self._targets[key] = (Target.of(expected, bound, dtype), inputs, source)
+        return self._targets[key]
+
+
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:MAX_MESSAGE]}"
 
 
 def _behaviour(actual: np.ndarray) -> str:
+    if np.isfinite(actual).all():
+        return "number"
     if actual.size and np.all(np.isnan(actual)):
         return "nan"
     if np.any(np.isnan(actual)):
@@ -153,15 +178,15 @@ def _flushed(expected: np.ndarray, actual: np.ndarray, dtype: str) -> int:
 
 
 def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: str, mode: str, device: str,
-              quantity: str = "value", cache: CallCache | None = None) -> dict:
+              quantity: str = "value", cache: CallCache | None = None, targets: TargetCache | None = None) -> dict:
     """Return the result fields of one check (status, errors, message) as a dict."""
     reason = binding.not_applicable(case.inputs, case.params)
     if reason:
         return {"status": "not-applicable", "message": reason}
-    expected = bound = source = None
+    target = source = None
     try:
         if case.outcome == "value":
-            expected, bound, inputs, source = expected_for(case, dtype, quantity)
+            target, inputs, source = (targets or TargetCache()).get(case, dtype, quantity)
         else:
             inputs = _rounded_inputs(case, dtype)[0]
         fn = (cache or CallCache()).get(adapter, fw, binding, case, dtype, mode, quantity)
@@ -175,11 +200,11 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
         return {**fields, "status": "fail", "message": f"returned {_behaviour(actual)} where an error must be raised"}
     if case.outcome == "implementation-defined":
         return {**fields, "status": "pass", "message": f"implementation-defined: returned {_behaviour(actual)}"}
-    result = compare(expected, actual, bound, dtype)
-    flushed = _flushed(expected, actual, dtype) if quantity == "grad" else 0
+    result = compare_to(target, actual)
+    flushed = _flushed(target.expected, actual, dtype) if quantity == "grad" else 0
     fields.update(
         expected_source=source, max_abs_err=result.max_abs_err, max_rel_err=result.max_rel_err,
-        max_ulp=result.max_ulp, err_over_bound=result.err_over_bound, bound=bound.model, worst=result.worst,
+        max_ulp=result.max_ulp, err_over_bound=result.err_over_bound, bound=target.bound.model, worst=result.worst,
         flushed_to_zero=flushed if quantity == "grad" else None,
         published=published_digits(case, actual) if quantity == "value" and dtype == "float64" else None,
     )
@@ -187,7 +212,7 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
         if flushed else []
     if result.ok:
         return {**fields, "status": "pass", "message": "; ".join(notes)}
-    message = describe_failure(result, bound)
+    message = describe_failure(result, target.bound)
     if str(actual.dtype) != dtype:
         notes.append(f"the binding returned {actual.dtype} for {dtype} inputs")
     return {**fields, "status": "fail", "message": "; ".join([message, *notes])}

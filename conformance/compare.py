@@ -35,38 +35,64 @@ def _errors(expected: np.ndarray, actual: np.ndarray) -> np.ndarray:
     """Return |actual - expected| with NaN/inf agreement counted as zero error and disagreement as inf."""
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.abs(actual - expected)
+    if np.isfinite(err).all():
+        return err
     same_special = (np.isnan(expected) & np.isnan(actual)) | (np.isinf(expected) & (actual == expected))
     err = np.where(same_special, 0.0, err)
     return np.where(np.isnan(err), np.inf, err)
 
 
+@dataclass(frozen=True)
+class Target:
+    """An expected value with its bound and the per-element divisors of every error measure, computed once."""
+
+    expected: np.ndarray
+    bound: Bound
+    allowed: np.ndarray
+    magnitude: np.ndarray  # |expected|
+    spacing: np.ndarray  # ulp of the dtype at each expected value
+
+    @classmethod
+    def of(cls, expected: np.ndarray, bound: Bound, dtype: str) -> "Target":
+        expected = np.asarray(expected, dtype=np.float64)
+        allowed = np.broadcast_to(bound.allowed, expected.shape)
+        return cls(expected, bound, allowed, np.abs(expected), ulp(expected, dtype))
+
+
+def _ratio(err: np.ndarray, divisor: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = err / divisor
+    return ratio if not (err == 0).any() else np.where(err == 0, 0.0, ratio)
+
+
 def compare(expected: np.ndarray, actual: np.ndarray, bound: Bound, dtype: str) -> Comparison:
     """Return the comparison of ``actual`` (any float dtype) with float64 ``expected``."""
-    expected = np.asarray(expected, dtype=np.float64)
+    return compare_to(Target.of(expected, bound, dtype), actual)
+
+
+def compare_to(target: Target, actual: np.ndarray) -> Comparison:
+    """Return the comparison of ``actual`` with a precomputed target."""
+    expected = target.expected
     actual = np.asarray(actual)
     if actual.shape != expected.shape:
         return Comparison(False, math.inf, math.inf, math.inf, math.inf, expected.size, expected.size,
                           message=f"shape {list(actual.shape)} where {list(expected.shape)} was expected")
+    if not expected.size:
+        return Comparison(True, 0.0, 0.0, 0.0, 0.0, 0, 0)
     actual = actual.astype(np.float64)
     err = _errors(expected, actual)
-    allowed = np.broadcast_to(bound.allowed, expected.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(err == 0, 0.0, err / np.abs(expected))
-        ratio = np.where(err == 0, 0.0, err / allowed)
-        ulps = np.where(err == 0, 0.0, err / ulp(expected, dtype))
-    flat = expected.size
-    if not flat:
-        return Comparison(True, 0.0, 0.0, 0.0, 0.0, 0, 0)
+    ratio = _ratio(err, target.allowed)
+    rel, ulps = _ratio(err, target.magnitude), _ratio(err, target.spacing)
     worst = int(np.argmax(ratio.reshape(-1)))
     index = np.unravel_index(worst, expected.shape) if expected.shape else ()
-    off = int(np.sum(ratio > 1.0))
+    off = int(np.count_nonzero(ratio > 1.0))
     return Comparison(
         ok=off == 0,
-        max_abs_err=float(np.max(err)),
-        max_rel_err=float(np.max(rel)),
-        max_ulp=float(np.max(ulps)),
-        err_over_bound=float(np.max(ratio)),
-        elements=flat,
+        max_abs_err=float(err.max()),
+        max_rel_err=float(rel.max()),
+        max_ulp=float(ulps.max()),
+        err_over_bound=float(ratio.max()),
+        elements=expected.size,
         off=off,
         worst={
             "index": [int(i) for i in index],
@@ -75,7 +101,7 @@ def compare(expected: np.ndarray, actual: np.ndarray, bound: Bound, dtype: str) 
             "abs_err": _json_float(err[index]),
             "rel_err": _json_float(rel[index]),
             "ulp": _json_float(ulps[index]),
-            "bound": _json_float(allowed[index]),
+            "bound": _json_float(target.allowed[index]),
         },
     )
 

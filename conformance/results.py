@@ -21,7 +21,8 @@ FAILING = ("fail", "error", "crashed", "timeout")
 CHECK_FIELDS = (
     "case", "op", "framework", "framework_version", "binding", "call", "kind", "quantity", "dtype", "mode",
     "device", "status", "max_abs_err", "max_rel_err", "max_ulp", "err_over_bound", "bound", "expected_source",
-    "worst", "flushed_to_zero", "published", "behaviour", "result_dtype", "message", "seconds", "file",
+    "worst", "flushed_to_zero", "published", "behaviour", "result_dtype", "message", "seconds", "peak_rss_mb",
+    "file",
 )
 
 

@@ -13,7 +13,15 @@ import sys
 from typing import Any
 
 from conformance.adapter import resolve_adapter
-from conformance.check import CallCache, run_check
+from conformance.check import CallCache, TargetCache, run_check
+
+
+def peak_rss_mb() -> float:
+    """Return this process's peak resident memory so far, in MiB."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def _redirect_output(log_path: str | None) -> None:
@@ -40,7 +48,7 @@ def serve(conn: Any, ref: str, log_path: str | None = None) -> None:
     bindings = {(b.op, b.name): b for b in adapter.bindings}
     conn.send(("ready", None))
     cases: list = []
-    cache = CallCache()
+    cache, targets = CallCache(), TargetCache()
     current: tuple = (None, None)
     while True:
         message = conn.recv()
@@ -53,6 +61,8 @@ def serve(conn: Any, ref: str, log_path: str | None = None) -> None:
             if cases[case_index].generator and current[0] != case_index:
                 current = (case_index, cases[case_index].materialized())  # draw once, keep only one at a time
             case = current[1] if current[0] == case_index else cases[case_index]
-            fields = run_check(adapter, fw, bindings[(op, name)], case, dtype, mode, device, quantity, cache)
+            fields = run_check(adapter, fw, bindings[(op, name)], case, dtype, mode, device, quantity, cache,
+                               targets)
+            fields["peak_rss_mb"] = peak_rss_mb()
             conn.send(("record", number, fields))
         conn.send(("done", None))
