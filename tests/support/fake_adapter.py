@@ -88,3 +88,9 @@ class BrokenLoadAdapter(FakeAdapter):
 
     def load(self):
         raise ImportError("libcuda.so.1: cannot open shared object file")
+
+
+class FinishThenHangAdapter(FakeAdapter):
+    framework = "finishthenhang"
+    bindings = (Binding("finishthenhang.good", OP, _good, "reference"),
+                Binding("finishthenhang.sleep", OP, _hang, "time.sleep(600)"))
