@@ -22,6 +22,11 @@ care, because a Keras loss is not the canonical op under every reduction:
   float32 without a word. Every Keras binding passes ``dtype=`` the logits'
   (predictions') dtype, and its ``call`` says so.
 
+Every binding runs in float16, bfloat16, float32 and float64 (the Keras
+losses in the run's dtype), eagerly, under ``tf.function`` ("compiled") and
+under ``tf.function(jit_compile=True)`` ("compiled-xla"); gradients come from
+``tf.GradientTape``, traced inside the same ``tf.function`` in compiled modes.
+
 Nothing here imports TensorFlow at module level: the bindings are plain data,
 and only :meth:`TensorflowAdapter.load` (called in the worker process)
 imports it.
@@ -35,6 +40,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from conformance.adapter import Binding
+from conformance.dtypes import numpy_dtype
 
 __all__ = ["TensorflowAdapter"]
 
@@ -279,6 +285,22 @@ BINDINGS = (
 )
 
 
+def _gradient_of(fw: Any, forward: Any, wrt: str) -> Any:
+    """Return inputs -> d tf.reduce_sum(forward(inputs)) / d inputs[wrt], by tf.GradientTape."""
+
+    def gradient(inputs):
+        x = inputs[wrt]
+        with fw.GradientTape() as tape:
+            tape.watch(x)
+            total = fw.reduce_sum(forward(inputs))
+        grad = tape.gradient(total, x)
+        if grad is None:
+            raise ValueError(f"the loss does not depend on {wrt} (tf.GradientTape gave None)")
+        return grad
+
+    return gradient
+
+
 def _set_threads(tf: Any) -> None:
     """Limit TensorFlow to one intra-op and one inter-op thread, where it still can be."""
     threading = tf.config.threading
@@ -292,16 +314,17 @@ def _set_threads(tf: Any) -> None:
 
 
 class TensorflowAdapter:
-    """TensorFlow on the CPU, eager, through tf.nn and tf.keras.losses (Keras 3)."""
+    """TensorFlow on the CPU through tf.nn and tf.keras.losses (Keras 3): eager, tf.function and XLA."""
 
     framework = "tensorflow"
     requires = ("tensorflow",)
     # Either distribution provides the tensorflow module; the results record
     # whichever is installed (the other's version is None).
     distributions = ("tensorflow-cpu", "tensorflow", "keras")
-    dtypes = ("float32", "float64")
-    modes = ("eager",)
+    dtypes = ("float16", "bfloat16", "float32", "float64")
+    modes = ("eager", "compiled", "compiled-xla")
     devices = ("cpu",)
+    gradients = True
     bindings = BINDINGS
 
     def load(self) -> Any:
@@ -324,6 +347,23 @@ class TensorflowAdapter:
             )
         return tf
 
+    def build(self, fw: Any, forward: Any, mode: str, wrt: str | None) -> Any:
+        """Return inputs -> ``forward`` (or its gradient w.r.t. ``inputs[wrt]``) run in ``mode``.
+
+        The gradient is that of tf.reduce_sum(forward(inputs)), taken with a
+        tf.GradientTape; in the compiled modes the tape runs inside the
+        tf.function, so the backward pass is traced (and XLA-compiled) too.
+        No input_signature: the kit builds once per shape and dtype, so each
+        tf.function traces once.
+        """
+        if mode not in self.modes:
+            raise ValueError(f"the tensorflow adapter has no mode {mode!r} (it has {', '.join(self.modes)})")
+        fn = forward if wrt is None else _gradient_of(fw, forward, wrt)
+        if mode == "eager":
+            return fn
+        # jit_compile=False, not the default None (XLA on TPUs): "compiled" is graph mode without XLA.
+        return fw.function(fn, jit_compile=mode == "compiled-xla")
+
     def to_framework(self, fw: Any, array: np.ndarray, dtype: str, device: str) -> Any:
         """Return ``array`` as a tf.Tensor on the CPU: floats as ``dtype``, integers as int32."""
         if device != "cpu":
@@ -334,5 +374,9 @@ class TensorflowAdapter:
             return fw.constant(array, dtype=fw.as_dtype(target))
 
     def to_numpy(self, fw: Any, value: Any) -> np.ndarray:
-        """Return a tf.Tensor as a NumPy array of the same dtype."""
-        return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+        """Return a tf.Tensor as a NumPy array of the same dtype (bfloat16 as ml_dtypes.bfloat16)."""
+        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+        if getattr(value, "dtype", None) == fw.bfloat16 and array.dtype != numpy_dtype("bfloat16"):
+            # Older TensorFlow releases return a bfloat16 NumPy type of their own; float32 holds every bfloat16 exactly.
+            array = np.asarray(fw.cast(value, fw.float32).numpy()).astype(numpy_dtype("bfloat16"))
+        return array

@@ -5,6 +5,11 @@ ones, in float32 and float64, under every reduction it claims; the expected
 values come from ``conformance.reference`` on the inputs rounded to the run's
 dtype. The Keras bindings claim fewer reductions than tf.nn; the tests below
 show, against the reference, why the others are not the canonical op.
+
+The last part covers precision depth on the tutorial inputs: build() under
+tf.function and tf.function(jit_compile=True) against eager, tf.GradientTape
+gradients in every mode against ``conformance.gradients``, float16/bfloat16
+conversion and results, and one build and one trace per CallCache key.
 """
 
 from __future__ import annotations
@@ -15,11 +20,15 @@ import sys
 import numpy as np
 import pytest
 
-from conformance import reference
+from conformance import gradients, reference
 from conformance.adapter import check_adapter, load_adapter
+from conformance.cases import Case
+from conformance.check import CallCache, run_check
+from conformance.dtypes import numpy_dtype, round_to
 from conformance.ops import get_op
 
 pytest.importorskip("tensorflow")
+ml_dtypes = pytest.importorskip("ml_dtypes")
 
 from conformance.adapters.tensorflow_adapter import BINDINGS, TensorflowAdapter  # noqa: E402
 
@@ -347,3 +356,162 @@ def test_import_does_not_import_tensorflow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+# --- Precision depth: dtypes, compiled modes, gradients --------------------------------------------------
+
+COMPILED_MODES = ("compiled", "compiled-xla")
+HALF_DTYPES = ("float16", "bfloat16")
+
+
+def _eps(dtype: str) -> float:
+    """Return the machine epsilon of ``dtype`` (bfloat16 through ml_dtypes)."""
+    return float(ml_dtypes.finfo(numpy_dtype(dtype)).eps)
+
+
+def _first_tutorial_case(binding):
+    """Return (inputs, params) of the binding's first applicable tutorial case, under its last reduction."""
+    for _, inputs, given in _tutorial_cases()[binding.op]:
+        params = get_op(binding.op).resolve_params({**given, "reduction": binding.reductions[-1]})
+        if binding.not_applicable(inputs, params) is None:
+            return inputs, params
+    raise AssertionError(f"{binding.name}: no applicable tutorial case")
+
+
+def _converted(fw, inputs, dtype):
+    """Return ``inputs`` rounded to ``dtype`` (as the kit does) and converted to tf tensors."""
+    return {
+        name: ADAPTER.to_framework(fw, round_to(a, dtype) if np.issubdtype(a.dtype, np.floating) else a, dtype, "cpu")
+        for name, a in inputs.items()
+    }
+
+
+def _built(fw, binding, params, mode, wrt=None):
+    """Return ADAPTER.build() of the binding's forward closed over ``params``."""
+    return ADAPTER.build(fw, lambda inputs: binding.fn(fw, inputs, params), mode, wrt)
+
+
+def test_declares_precision_depth():
+    assert ADAPTER.dtypes == ("float16", "bfloat16", "float32", "float64")
+    assert ADAPTER.modes == ("eager", "compiled", "compiled-xla")
+    assert ADAPTER.gradients is True and callable(ADAPTER.build)
+
+
+@pytest.mark.parametrize("mode", COMPILED_MODES)
+@pytest.mark.parametrize("binding", BINDINGS, ids=lambda b: b.name)
+def test_compiled_value_matches_eager(fw, binding, mode):
+    inputs, params = _first_tutorial_case(binding)
+    values = _converted(fw, inputs, "float32")
+    compiled = _built(fw, binding, params, mode)
+    assert isinstance(compiled, fw.types.experimental.PolymorphicFunction), type(compiled)
+    assert compiled.function_spec.jit_compile is (mode == "compiled-xla")
+    got = ADAPTER.to_numpy(fw, compiled(values))
+    want = ADAPTER.to_numpy(fw, _built(fw, binding, params, "eager")(values))
+    assert got.dtype == want.dtype == np.float32 and got.shape == want.shape
+    # XLA may fuse and reorder a reduction: a few float32 ulps, never more.
+    np.testing.assert_allclose(got, want, rtol=4 * _eps("float32"), atol=0, err_msg=f"{binding.name} {mode}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mode", ADAPTER.modes)
+@pytest.mark.parametrize("binding", [b for b in BINDINGS if b.default], ids=lambda b: b.name)
+def test_gradient_matches_analytic(fw, binding, mode, dtype):
+    inputs, params = _first_tutorial_case(binding)
+    wrt = gradients.differentiable_input(binding.op)
+    got = ADAPTER.to_numpy(fw, _built(fw, binding, params, mode, wrt)(_converted(fw, inputs, dtype)))
+    rounded = {k: round_to(a, dtype).astype(np.float64) if a.dtype.kind == "f" else a for k, a in inputs.items()}
+    want = gradients.compute(binding.op, rounded, params)
+    where = f"[{binding.name}, {params}, {mode}, {dtype}]"
+    assert got.dtype == np.dtype(dtype) and got.shape == want.shape, f"grad {got.dtype} {got.shape} {where}"
+    # A gradient is a difference (p - z) of numbers up to 1 (times pos_weight, / count for mean).
+    scale = max(1.0, float(np.max(params.get("pos_weight", 1.0))))
+    np.testing.assert_allclose(got, want, rtol=8 * _eps(dtype), atol=8 * _eps(dtype) * scale, err_msg=where)
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+def test_half_precision_round_trips(fw, dtype):
+    floats = round_to(np.array([[1.5, -2.0, 0.1, 3.0e-5], [6.0e4, 1 / 3, -0.0, 7.0]]), dtype)
+    tensor = ADAPTER.to_framework(fw, floats, dtype, "cpu")
+    assert tensor.dtype == fw.as_dtype(dtype)
+    back = ADAPTER.to_numpy(fw, tensor)
+    assert back.dtype == numpy_dtype(dtype) and back.dtype == floats.dtype
+    assert np.array_equal(back.astype(np.float64), floats.astype(np.float64))
+    assert np.signbit(back.astype(np.float64)[1, 2])
+    # Labels stay integers whatever the float dtype (ml_dtypes.bfloat16 has dtype.kind 'V', not 'f').
+    labels = ADAPTER.to_framework(fw, np.array([2, 1], dtype=np.int64), dtype, "cpu")
+    assert labels.dtype == fw.int32
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+@pytest.mark.parametrize("binding", [b for b in BINDINGS if b.default], ids=lambda b: b.name)
+def test_every_binding_runs_in_half_precision(fw, binding, dtype):
+    # The Keras losses get the run dtype too: their result is in it, not floatx (float32).
+    inputs, params = _first_tutorial_case(binding)
+    got = ADAPTER.to_numpy(fw, binding.fn(fw, _converted(fw, inputs, dtype), params))
+    want = _expected(binding.op, {k: round_to(a, dtype).astype(np.float64) if a.dtype.kind == "f" else a
+                                  for k, a in inputs.items()}, params, "float64")
+    assert got.dtype == numpy_dtype(dtype), f"{binding.name} returned {got.dtype} for {dtype} inputs"
+    # Loose: a handful of half-precision roundings on small tutorial inputs.
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=16 * _eps(dtype), atol=16 * _eps(dtype))
+
+
+def test_build_rejects_unknown_mode(fw):
+    with pytest.raises(ValueError, match="no mode 'jit'"):
+        _built(fw, BINDINGS[0], {"reduction": "none"}, "jit")
+
+
+def test_weighted_gradient_at_logit_zero_is_wrong_in_tensorflow(fw):
+    # A real TensorFlow behaviour the kit reports: weighted_cross_entropy_with_logits is
+    # (1-z) x + (1 + (q-1) z) (log1p(exp(-|x|)) + relu(-x)); at x = 0 the subgradients
+    # of |x| and relu are both taken as 0, so d/dx = 1 - z instead of (1 - z)/2 - q z/2.
+    binding = BY_NAME["tf.nn.weighted_cross_entropy_with_logits"]
+    params = {"pos_weight": 2.5, "reduction": "none"}
+    inputs = {"logits": np.array([0.0, 0.0, 1e-30]), "labels": np.array([1.0, 0.0, 1.0])}
+    want = gradients.compute(binding.op, inputs, params)
+    np.testing.assert_allclose(want, [-1.25, 0.5, -1.25], rtol=1e-12)
+    got = ADAPTER.to_numpy(fw, _built(fw, binding, params, "eager", "logits")(_converted(fw, inputs, "float64")))
+    np.testing.assert_array_equal(got[:2], [0.0, 1.0])
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-12)  # just off zero, the gradient is right
+
+
+def test_call_cache_builds_and_traces_once_per_key(fw):
+    binding = BY_NAME["tf.keras.losses.MeanSquaredError"]
+    inputs = _tutorial_cases()["mean_squared_error"][0][1]
+    params = get_op(binding.op).resolve_params({"reduction": "mean"})
+    case = Case("t.yaml", 1, binding.op, "small", "", (), {}, inputs, params, "value")
+    built = []
+
+    class Counting(TensorflowAdapter):
+        def build(self, fw, forward, mode, wrt):
+            built.append((mode, wrt))
+            return super().build(fw, forward, mode, wrt)
+
+    adapter, cache = Counting(), CallCache()
+    for _ in range(2):
+        for mode in ADAPTER.modes:
+            for quantity in ("value", "grad"):
+                fields = run_check(adapter, fw, binding, case, "float32", mode, "cpu", quantity, cache)
+                assert fields["status"] == "pass", (mode, quantity, fields)
+    # eager values need no build; every other (mode, quantity) is built once, not once per call.
+    assert sorted(built, key=str) == sorted(
+        [("eager", "predictions"), ("compiled", None), ("compiled", "predictions"), ("compiled-xla", None),
+         ("compiled-xla", "predictions")], key=str)
+    fn = cache.get(adapter, fw, binding, case, "float32", "compiled-xla", "grad")
+    assert fn.experimental_get_tracing_count() == 1
+
+
+def test_graph_mode_sigmoid_gradient_cancels_where_eager_and_xla_do_not(fw):
+    # A real TensorFlow behaviour the kit reports: under tf.function (no XLA), Grappler's
+    # arithmetic optimizer regroups the gradient's sum (1 - z) - s(x) of the composite
+    # sigmoid_cross_entropy_with_logits, so 1 - z cancels after s(x) is added: at x = 100,
+    # z = 1 the true gradient -e^-100 comes back 0. Eager and XLA keep it. (If this starts
+    # failing, TensorFlow changed: rerun the kit and update the report.)
+    binding = BY_NAME["tf.nn.sigmoid_cross_entropy_with_logits"]
+    params = {"reduction": "sum"}
+    inputs = _converted(fw, {"logits": np.array([100.0, 12.0]), "labels": np.array([1.0, 1.0])}, "float64")
+    want = -1 / (1 + np.exp([100.0, 12.0]))
+    got = {mode: ADAPTER.to_numpy(fw, _built(fw, binding, params, mode, "logits")(inputs)) for mode in ADAPTER.modes}
+    for mode in ("eager", "compiled-xla"):
+        np.testing.assert_allclose(got[mode], want, rtol=4 * _eps("float64"), err_msg=mode)
+    assert got["compiled"][0] == 0.0
+    assert abs(got["compiled"][1] / want[1] - 1) > 1e-13  # ~1.2e-12: thousands of ulps
