@@ -94,7 +94,7 @@ def command_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for problem in corpus.problems:
         print(f"error: {problem}", file=sys.stderr)
     options = RunOptions(frameworks=args.frameworks, ops=args.ops, cases=args.cases, dtypes=args.dtypes, modes=args.modes,
-                         devices=args.devices, all_bindings=args.all_bindings, grad=args.grad, large=args.large, timeout=args.timeout)
+                         devices=args.devices, all_bindings=args.all_bindings, grad=args.grad, large=args.large, jobs=args.jobs, timeout=args.timeout)
     names = options.frameworks or registered_frameworks()
     reporter = ConsoleReporter(sys.stdout, quiet=args.quiet)
     problems = len(corpus.problems)

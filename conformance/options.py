@@ -54,5 +54,7 @@ RUN_OPTIONS = (
                flag=True),
     OptionSpec("large", bool, False, "also run the cases with over a million input elements (the generated "
                "language-model-scale ones: minutes and GBs of memory)", flag=True),
+    OptionSpec("jobs", int, None, "frameworks to run side by side, each in its worker process (default: one per "
+               "CPU core)", "N"),
     OptionSpec("timeout", float, 120.0, "seconds one check may take before it is recorded as a timeout", "SECONDS"),
 )

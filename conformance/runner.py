@@ -11,6 +11,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatchcase
 from itertools import product
 from collections import Counter
@@ -40,6 +42,7 @@ class RunOptions:
     all_bindings: bool = False  # also the bindings that run only when asked (default=False)
     grad: bool = False  # also check gradients
     large: bool = False  # also run cases with more than LARGE_ELEMENTS input elements
+    jobs: int | None = None  # frameworks run side by side (default: one per CPU core)
     timeout: float = 120.0  # seconds a single check may take
     load_timeout: float = 300.0  # seconds a framework may take to import
 
@@ -136,6 +139,10 @@ def _task_record(task: Task, adapter: Adapter, version: str | None, fields: dict
                         quantity=task.quantity, dtype=task.dtype, mode=task.mode, device=task.device, **fields)
 
 
+_LIVE: set = set()  # workers running now, so an interrupt can stop them all
+_STOPPING = threading.Event()
+
+
 class _Worker:
     """A running worker process, its pipe and its log file."""
 
@@ -147,6 +154,7 @@ class _Worker:
         self.process = ctx.Process(target=serve, args=(child, ref, self.log.name), daemon=True)
         self.process.start()
         child.close()
+        _LIVE.add(self)
 
     def receive(self, timeout: float):
         """Return the next message, ``("timeout", None)`` or ``("died", exitcode)``."""
@@ -168,6 +176,7 @@ class _Worker:
             return ""
 
     def close(self, kill: bool = False) -> None:
+        _LIVE.discard(self)
         if not kill:
             try:
                 self.conn.send(("stop", None))
@@ -194,7 +203,7 @@ def run_framework(ref: str, adapter: Adapter, cases: list[Case], options: RunOpt
     tasks = plan(adapter, cases, options, emit)
     version = framework_version(adapter)
     pending = list(tasks)
-    while pending:
+    while pending and not _STOPPING.is_set():
         worker = _Worker(ref)
         try:
             pending = _drive(worker, adapter, version, cases, pending, options, emit)
@@ -217,6 +226,8 @@ def _drive(worker: _Worker, adapter, version, cases, pending: list[Task], option
     by_number = {t.number: t for t in pending}
     while by_number:
         kind, *payload = worker.receive(options.timeout)
+        if _STOPPING.is_set():
+            return []
         if kind == "record":
             number, fields = payload
             emit(_task_record(by_number.pop(number), adapter, version, fields))
@@ -261,6 +272,29 @@ def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Ca
         counts[record["status"]] += 1
         emit(record)
 
-    for name, adapter in selected_adapters(options, emit_problem):
-        run_framework(name, adapter, selected, options, counting)
-    return counts
+    adapters = selected_adapters(options, emit_problem)
+    lock = threading.Lock()
+
+    def locked(record: dict) -> None:
+        with lock:
+            counting(record)
+
+    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(adapters) or 1))
+    try:
+        if jobs == 1:
+            for name, adapter in adapters:
+                run_framework(name, adapter, selected, options, counting)
+            return counts
+        # each framework's work is in its worker process; these threads only wait on pipes
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(run_framework, n, a, selected, options, locked) for n, a in adapters]
+            for future in futures:
+                future.result()
+        return counts
+    except BaseException:
+        _STOPPING.set()  # interrupted: no worker restarts, every live worker killed, threads return
+        for worker in list(_LIVE):
+            worker.process.kill()
+        raise
+    finally:
+        _STOPPING.clear()
