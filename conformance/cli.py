@@ -119,7 +119,7 @@ def command_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             counts = run(corpus.cases, options, emit, emit_problem, lambda m: print(f"note: {m}", file=sys.stderr))
             complete = True
         except (KeyboardInterrupt, Interrupted):
-            counts = Counter({s: n for fw in reporter.tally.counts.values() for s, n in fw.items()})
+            counts = sum((Counter(fw) for fw in reporter.tally.counts.values()), Counter())
         finally:
             signal.signal(signal.SIGTERM, previous)
             writer.write(summary_record(counts, complete, time.perf_counter() - start, problems))

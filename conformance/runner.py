@@ -280,16 +280,13 @@ def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Ca
             counting(record)
 
     jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(adapters) or 1))
+    # each framework's work is in its worker process; these threads only wait on pipes
+    pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        if jobs == 1:
-            for name, adapter in adapters:
-                run_framework(name, adapter, selected, options, counting)
-            return counts
-        # each framework's work is in its worker process; these threads only wait on pipes
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_framework, n, a, selected, options, locked) for n, a in adapters]
-            for future in futures:
-                future.result()
+        emit_to = counting if jobs == 1 else locked
+        futures = [pool.submit(run_framework, n, a, selected, options, emit_to) for n, a in adapters]
+        for future in futures:
+            future.result()
         return counts
     except BaseException:
         _STOPPING.set()  # interrupted: no worker restarts, every live worker killed, threads return
@@ -297,4 +294,5 @@ def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Ca
             worker.process.kill()
         raise
     finally:
+        pool.shutdown(wait=True)
         _STOPPING.clear()
