@@ -78,7 +78,14 @@ FUNCTIONS = {
 
 
 def term_scale(op: str, inputs: dict, params: dict) -> np.ndarray:
-    """Return |positive term| + |negative term| of each gradient element (float64): what a difference may cancel."""
+    """Return the magnitude of the terms of the textbook gradient, per element (float64).
+
+    Frameworks compute ``sigmoid(x) - z`` and ``softmax(x) - z`` as written, so
+    where the true gradient is tiny (a confident prediction) they may lose it
+    to rounding of terms near 1; the bound allows that, as the value bound
+    allows the rounding of the documented loss formula. The error in ulps and
+    any gradient flushed to zero are still recorded.
+    """
     spec = get_op(op)
     params = spec.resolve_params(params)
     if op == "mean_squared_error":
@@ -88,15 +95,17 @@ def term_scale(op: str, inputs: dict, params: dict) -> np.ndarray:
     if op in ("sigmoid_cross_entropy", "weighted_sigmoid_cross_entropy"):
         z = np.asarray(inputs["labels"], dtype=np.float64)
         q = np.asarray(params.get("pos_weight", 1.0), dtype=np.float64)
-        magnitude = np.abs((1 - z) * sigmoid(x)) + np.abs(q * z * sigmoid(-x))
+        # textbook: (1 - z + q z) sigmoid(x) - q z
+        magnitude = np.abs((1 - z + q * z) * sigmoid(x)) + np.abs(q * z)
         count = x.size
     else:
         if op == "sparse_softmax_cross_entropy":
             z = np.moveaxis(np.eye(x.shape[axis])[np.asarray(inputs["labels"])], -1, axis)
         else:
             z = np.asarray(inputs["labels"], dtype=np.float64)
-        p, complement = softmax_and_complement(x, axis)
-        magnitude = np.abs((np.sum(z, axis=axis, keepdims=True) - z) * p) + np.abs(z * complement)
+        p, _ = softmax_and_complement(x, axis)
+        # textbook: sum(z) softmax(x) - z
+        magnitude = np.abs(np.sum(z, axis=axis, keepdims=True) * p) + np.abs(z)
         count = _samples(x.shape, axis % x.ndim)
     return magnitude * _scale_for(params["reduction"], count, np.dtype(np.float64))
 

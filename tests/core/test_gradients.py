@@ -98,9 +98,12 @@ def test_mse_gradient():
         assert close(got[index], exact)
 
 
-def test_gradient_terms_bound_what_can_cancel():
+def test_gradient_terms_are_those_of_the_textbook_formula():
     x, z = np.array([30.0, -30.0]), np.array([1.0, 0.0])
-    scale = gradients.term_scale("sigmoid_cross_entropy", {"logits": x, "labels": z}, {})
-    grad = gradients.compute("sigmoid_cross_entropy", {"logits": x, "labels": z}, {})
-    # with hard labels only one term is non-zero, so the scale is |gradient| itself: no cancellation allowed
-    assert np.array_equal(scale, np.abs(grad))
+    scale = gradients.term_scale("sigmoid_cross_entropy", {"logits": x, "labels": z}, {"reduction": "mean"})
+    # sigmoid(x) - z: |sigmoid(30)| + 1 where the label is 1 (p - 1 may round), sigmoid(-30) alone where it is 0
+    assert scale[0] == pytest.approx((1 + 1) / 2)
+    assert scale[1] == pytest.approx(np.exp(-30.0) / 2, rel=1e-12)
+    sparse = gradients.term_scale("sparse_softmax_cross_entropy",
+                                  {"logits": np.array([[40.0, 0.0]]), "labels": np.array([0])}, {})
+    assert sparse.tolist() == [[2.0, pytest.approx(np.exp(-40.0), rel=1e-12)]]
