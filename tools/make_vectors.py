@@ -3,8 +3,10 @@
     python tools/make_vectors.py            # regenerate every file
     python tools/make_vectors.py --check    # exit 1, naming the files, if any file differs from its regeneration
 
-Expected values come from conformance.reference on float64 inputs; the output
-is deterministic, so a second run reproduces the files byte for byte.
+Expected values come from conformance.reference and expected gradients from
+conformance.gradients, on float64 inputs; generated cases get neither (they are
+computed when the case runs). The output is deterministic, so a second run
+reproduces the files byte for byte.
 """
 
 from __future__ import annotations

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from vector_corpus import CORPUS, VECTORS
 
 from conformance.generate import DISTRIBUTIONS, generate_inputs
-from conformance.loader import load_paths
 
-VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 ROOT = VECTORS.parent
-SEEDED = [case for case in load_paths([VECTORS]).cases if case.source["inputs"] == "seeded-random"]
+SEEDED = [case for case in CORPUS.cases if case.source["inputs"] == "seeded-random"]
 NORMAL = {"dist": "normal", "loc": 0.0, "scale": 1.0}
 
 

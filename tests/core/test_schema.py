@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
+from vector_corpus import FILES, VECTORS, raw
 
-VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 SCHEMA_PATH = VECTORS / "schema" / "loss-vectors-1.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
-FILES = sorted(VECTORS.glob("*.yaml"))
-
-
-def load(path: Path) -> dict:
-    """Return a vector file as plain YAML data."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def errors(doc) -> list[str]:
@@ -34,7 +26,7 @@ def test_schema_is_a_valid_draft_2020_12_schema():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_shipped_file_validates(path):
-    problems = errors(load(path))
+    problems = errors(raw(path))
     assert not problems, f"{path.name}:\n" + "\n".join(problems[:10])
 
 
@@ -54,6 +46,14 @@ def _case_with(doc: dict, predicate) -> dict:
 
 def _seeded(doc: dict) -> dict:
     return _case_with(doc, lambda c: c["source"]["inputs"] == "seeded-random")
+
+
+def _generated(doc: dict) -> dict:
+    return _case_with(doc, lambda c: c["source"]["inputs"] == "generated")
+
+
+def _store(key: str, value):
+    return lambda d: _generated(d).__setitem__(key, value)
 
 
 BROKEN = {
@@ -78,15 +78,36 @@ BROKEN = {
         "tolerance", {"float32": {"rtol": 1.0e-4, "atol": 0.0}}),
     "published digits beyond 17": lambda d: _first_case(d)["published"].__setitem__("digits", 18),
     "flag not CamelCase": lambda d: _first_case(d).__setitem__("flags", ["tutorial"]),
+    "expected_grad written as 1e-05": lambda d: _first_case(d).__setitem__("expected_grad", [["1e-05"]]),
+    "expected_grad for implementation-defined": lambda d: (_first_case(d).pop("expected"), _first_case(d).pop(
+        "published"), _first_case(d)["source"].pop("expected"), _first_case(d).__setitem__("outcome", "implementation-defined")),
+    "dtype in a seeded-random generator": lambda d: _seeded(d)["source"]["generator"].__setitem__("dtype", "float32"),
+    "generated case storing inputs": _store("inputs", {"logits": [[1.0, 2.0]], "labels": [0]}),
+    "generated case storing expected": _store("expected", 1.0),
+    "generated case storing expected_grad": _store("expected_grad", [[0.5, -0.5]]),
+    "generated case storing published": _store("published", {"source": "x", "digits": 3, "value": 1.0}),
+    "generated case without generator": lambda d: _generated(d)["source"].pop("generator"),
+    "generated case with a stored-value source": lambda d: _generated(d)["source"].__setitem__(
+        "expected", "reference-float64"),
+    "generated case without an expected source": lambda d: _generated(d)["source"].pop("expected"),
+    "generated case with outcome raises": lambda d: _generated(d).__setitem__("outcome", "raises"),
+    "generated case with an unknown dtype": lambda d: _generated(d)["source"]["generator"].__setitem__("dtype", "int8"),
+    "stored case with a run-time source": lambda d: _first_case(d)["source"].__setitem__(
+        "expected", "reference-float64-at-run-time"),
+    "stored case without inputs": lambda d: _first_case(d).pop("inputs"),
 }
 
 
 def small_doc() -> dict:
-    """Return the sigmoid file cut down to its first group's tutorial case and first seeded case (fast to validate)."""
-    doc = load(VECTORS / "sigmoid_cross_entropy.yaml")
-    doc["groups"] = doc["groups"][:1]
-    doc["groups"][0]["cases"] = [_first_case(doc), _seeded(doc)]
-    return doc
+    """Return a small document (fast to validate): the sigmoid file's tutorial and first seeded case, and a
+    sparse-softmax group holding its first generated case."""
+    sigmoid, sparse = raw(VECTORS / "sigmoid_cross_entropy.yaml"), raw(VECTORS / "sparse_softmax_cross_entropy.yaml")
+    first = {key: value for key, value in sigmoid["groups"][0].items() if key != "cases"}
+    doc = {key: value for key, value in sigmoid.items() if key != "groups"}
+    doc["groups"] = [{**first, "cases": [_first_case(sigmoid), _seeded(sigmoid)]},
+                     {"params": {"reduction": "mean"}, "cases": [_generated(sparse)]}]
+    doc["notes"] = {**doc["notes"], "LanguageModelScale": sparse["notes"]["LanguageModelScale"]}
+    return copy.deepcopy(doc)
 
 
 @pytest.mark.parametrize("name", BROKEN)
@@ -101,7 +122,7 @@ def test_broken_variant_is_rejected(name):
 def test_expected_is_optional_only_for_other_outcomes():
     doc = small_doc()
     case = _first_case(doc)
-    for key in ("expected", "published"):
+    for key in ("expected", "expected_grad", "published"):
         case.pop(key)
     case["source"].pop("expected")
     case["outcome"] = "implementation-defined"

@@ -11,24 +11,31 @@ Bounds, with u = 2**-53 (float64 unit roundoff) and ulp(v) = np.spacing of the f
 * ``mean``: the sum's bound divided by n, plus 1 ulp(mp) for the rounding of the division.
 
 A non-finite expected value must be the same NaN or the same infinity as the mpmath value.
+
+Gradients (``expected_grad``, d sum(output) / d logits or predictions) are checked against mpmath's central
+difference (step 1e-20) of the same mpmath losses, at 20 digits above their working precision, divided by the
+element or sample count for ``mean``. Per element, with the C and E of ``mp_reference.gradient_slack``:
+``|stored - mp| <= 4 ulp(mp) + 4 u C + 2 u E``. For hard labels and the sigmoid ops C = E = 0 and this is 4 ulp;
+C lets soft labels cancel (the derivative is a difference of two parts), E lets softmax's exp(x_j - max - lse)
+turn the rounding of its exponent into a relative error. An element whose inputs are not finite has no
+derivative; its stored gradient must not be finite either. A case of more than 2 * GRAD_SAMPLE elements is checked
+on GRAD_SAMPLE elements drawn with a fixed seed plus its largest and smallest gradient (the mpmath derivative costs
+two loss evaluations per element, at hundreds of digits for extreme logits).
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import mp_reference as mpr
 import numpy as np
 import pytest
 from mpmath import mp, mpf
+from vector_corpus import STORED_VALUE_CASES
 
-from conformance.loader import load_paths
-
-VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 U = 2.0**-53
-CORPUS = load_paths([VECTORS])
-VALUE_CASES = [case for case in CORPUS.cases if case.outcome == "value"]
+GRAD_SAMPLE = 32
+VALUE_CASES = STORED_VALUE_CASES
 CLAIM_FLAGS = ("ClaimHolds", "ClaimBreaks", "ClaimBreaksFloat32")
 CLAIM_CASES = [case for case in VALUE_CASES if set(case.flags) & set(CLAIM_FLAGS)]
 _MP_CACHE: dict[str, tuple[np.ndarray, object]] = {}
@@ -114,8 +121,11 @@ def test_mp_reference_textbook_values():
     assert mpr.squared_error(3.0, 1.0) == 4
     # tiny losses keep their digits: these would be 0 at 40 digits without the raised precision
     assert abs(mpr.weighted_bce(100.0, 1.0) / mp.exp(mpf(-100)) - 1) < mpf(10) ** -35  # log(1 + e) = e (1 - e/2 ...)
-    assert abs(mpr.sparse_softmax_ce([1.0e4, 0.0], 0) / mp.exp(mpf(-1.0e4)) - 1) < mpf(10) ** -35
+    assert abs(mpr.sparse_softmax_ce([700.0, 0.0], 0) / mp.exp(mpf(-700)) - 1) < mpf(10) ** -35
     assert abs(mpr.sparse_softmax_ce([1.0e4, -1.0e4], 1) - 2.0e4) < mpf(10) ** -30
+    # past the magnitude cap a loss below float64's range may lose its digits, but never becomes log(0)
+    assert 0 <= mpr.sparse_softmax_ce([1.0e4, 0.0], 0) < mpf(10) ** -340
+    assert abs(mpr.weighted_bce(7.0e4, 0.0) - 7.0e4) < mpf(10) ** -30 and mpr.weighted_bce(-7.0e4, 0.0) < mpf(10) ** -340
 
 
 def naive(case, dtype) -> np.ndarray:
@@ -165,3 +175,134 @@ def test_tutorial_claim(case):
 def test_every_claim_flag_is_exercised(op):
     flags = {flag for case in CLAIM_CASES if case.op == op for flag in case.flags}
     assert set(CLAIM_FLAGS) <= flags, f"{op}: claim flags present {sorted(flags & set(CLAIM_FLAGS))}"
+
+
+_GRAD_CACHE: dict[str, dict[tuple, tuple]] = {}
+
+
+def grad_indices(case) -> list[tuple]:
+    """Return the gradient elements to check: all of a small case, else a seeded sample plus the extremes."""
+    grad = case.expected_grad
+    every = list(np.ndindex(grad.shape))
+    if len(every) <= 2 * GRAD_SAMPLE:
+        return every
+    picked = {every[i] for i in np.random.default_rng(0).choice(len(every), GRAD_SAMPLE, replace=False)}
+    finite = np.where(np.isfinite(grad), grad, 0.0)
+    extremes = {tuple(int(k) for k in np.unravel_index(f(finite), grad.shape)) for f in (np.argmax, np.argmin)}
+    return sorted(picked | extremes)
+
+
+def mp_gradients(case) -> dict[tuple, tuple]:
+    """Return {index: (mpmath derivative, allowed error)} for the checked elements; None for non-finite inputs."""
+    if case.key not in _GRAD_CACHE:
+        out = {}
+        for index in grad_indices(case):
+            if not all(np.isfinite(value[index]) for value in case.inputs.values() if value.shape == case.expected_grad.shape):
+                out[index] = None
+                continue
+            exact = mpr.gradient(case.op, case.inputs, case.params, index)
+            cancelled, conditioned = mpr.gradient_slack(case.op, case.inputs, case.params, index)
+            out[index] = (exact, 4 * ulp(exact) + 4 * U * float(cancelled) + 2 * U * float(conditioned))
+        _GRAD_CACHE[case.key] = out
+    return _GRAD_CACHE[case.key]
+
+
+def grad_mismatch(case, grad: np.ndarray) -> str | None:
+    """Return how ``grad`` breaks the bound against the mpmath derivatives of ``case``, or None."""
+    for index, checked in mp_gradients(case).items():
+        stored = float(grad[index])
+        if checked is None:
+            if math.isfinite(stored):
+                return f"index {list(index)}: inputs are not finite there, but the stored gradient is {stored!r}"
+            continue
+        exact, allowed = checked
+        err = abs(mpf(stored) - exact)
+        if not math.isfinite(stored) or err > allowed:
+            return (f"index {list(index)}: stored {stored!r}, mpmath {mp.nstr(exact, 20)}, "
+                    f"difference {mp.nstr(err, 3)} > allowed {allowed:.3g}")
+    return None
+
+
+@pytest.mark.parametrize("case", VALUE_CASES, ids=lambda c: c.key)
+def test_expected_grad_agrees_with_the_mpmath_derivative(case):
+    problem = grad_mismatch(case, case.expected_grad)
+    assert problem is None, f"{case.file}:{case.line} {case.key} params={case.params}: expected_grad {problem}"
+
+
+@pytest.mark.parametrize("key", ["mean_squared_error[random-4x5-mean]", "sigmoid_cross_entropy[random-soft-4x5]",
+                                 "softmax_cross_entropy[random-soft-16x10]", "sparse_softmax_cross_entropy[many-64x64-sum]",
+                                 "weighted_sigmoid_cross_entropy[random-4x5-per-class]"])
+def test_the_gradient_check_rejects_values_just_outside_the_bound(key):
+    case = next(c for c in VALUE_CASES if c.key == key)
+    assert grad_mismatch(case, case.expected_grad) is None
+    allowed = np.zeros(case.expected_grad.shape)
+    for index, (_, bound) in mp_gradients(case).items():
+        allowed[index] = bound
+    for sign in (1, -1):
+        moved = case.expected_grad + sign * 2.5 * allowed
+        assert grad_mismatch(case, moved) is not None, f"{key}: a gradient moved by {sign} * 2.5 bounds passed"
+
+
+def test_the_gradient_sample_covers_small_cases_whole_and_large_ones_in_part():
+    small = next(c for c in VALUE_CASES if c.key == "sigmoid_cross_entropy[tutorial-5x3]")
+    large = next(c for c in VALUE_CASES if c.key == "sigmoid_cross_entropy[many-64x64-sum]")
+    assert len(grad_indices(small)) == 15
+    assert GRAD_SAMPLE <= len(grad_indices(large)) <= GRAD_SAMPLE + 2 and grad_indices(large) == grad_indices(large)
+
+
+def cancelling_form(case, dtype) -> np.ndarray:
+    """Return (1 - z) x - log_sigmoid(x) (log_sigmoid itself stable), unreduced, in ``dtype``."""
+    x, z = case.inputs["logits"].astype(dtype), case.inputs["labels"].astype(dtype)
+    with np.errstate(all="ignore"):
+        return (dtype(1) - z) * x + (np.maximum(-x, dtype(0)) + np.log1p(np.exp(-np.abs(x))))
+
+
+def plain_logsumexp(case, dtype) -> np.ndarray:
+    """Return max + log(sum(exp(x - max))) minus the label's logit, unreduced, for classes on the last axis."""
+    x = case.inputs["logits"].astype(dtype)
+    top = np.max(x, axis=-1, keepdims=True)
+    lse = top + np.log(np.sum(np.exp(x - top), axis=-1, keepdims=True))
+    labels = case.inputs["labels"]
+    if labels.ndim == x.ndim:
+        return np.sum(labels.astype(dtype) * (lse - x), axis=-1)
+    return (lse - np.take_along_axis(x, labels[..., None], axis=-1))[..., 0]
+
+
+def worst_relative(got: np.ndarray, want: np.ndarray) -> float:
+    """Return max |got - want| / |want| over the non-zero wanted values; inf if ``got`` is not all finite."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if not np.all(np.isfinite(got)):
+        return math.inf
+    keep = want != 0
+    return float(np.max(np.abs(got[keep] - want[keep]) / np.abs(want[keep])))
+
+
+@pytest.mark.parametrize("case", [c for c in VALUE_CASES if {"CancellingForm", "NearZeroLoss"} & set(c.flags)],
+                         ids=lambda c: c.key)
+def test_precision_probes_defeat_the_formulas_they_target(case):
+    if "CancellingForm" in case.flags:
+        assert worst_relative(cancelling_form(case, np.float64), case.expected) > 1e-3, case.key
+        assert worst_relative(cancelling_form(case, np.float32), case.expected) > 1e-3, case.key
+    elif case.op.endswith("softmax_cross_entropy"):
+        assert worst_relative(plain_logsumexp(case, np.float64), case.expected) > 1e-3, case.key
+    else:
+        assert worst_relative(naive_weighted(case, np.float64), case.expected) > 1e-3, case.key
+
+
+def naive_weighted(case, dtype) -> np.ndarray:
+    """Return -q z log(sigmoid(x)) - (1 - z) log(1 - sigmoid(x)) as written, unreduced, in ``dtype``."""
+    x, z = case.inputs["logits"].astype(dtype), case.inputs["labels"].astype(dtype)
+    q = np.asarray(case.params.get("pos_weight", 1.0), dtype)
+    with np.errstate(all="ignore"):
+        p = dtype(1) / (dtype(1) + np.exp(-x))
+        return -q * z * np.log(p) - (dtype(1) - z) * np.log(dtype(1) - p)
+
+
+def test_labels_not_summing_to_one_make_softmax_minus_labels_the_wrong_gradient():
+    cases = [c for c in VALUE_CASES if "LabelsNotNormalized" in c.flags]
+    assert cases
+    for case in cases:
+        x, z = case.inputs["logits"], case.inputs["labels"]
+        softmax = np.exp(x - x.max(axis=-1, keepdims=True))
+        softmax /= softmax.sum(axis=-1, keepdims=True)
+        assert np.max(np.abs((softmax - z) - case.expected_grad)) > 0.1, case.key

@@ -1,8 +1,9 @@
-"""The shipped vectors agree with conformance.reference and with their own format rules.
+"""The shipped vectors agree with conformance.reference and conformance.gradients, and with their own format rules.
 
-The expected values were produced by the reference, so this is a staleness
-check (the reference or a file changed without regenerating); the proof that
-the values are right is test_vectors_mpmath.py.
+The expected values and gradients were produced by those modules, so this is a
+staleness check (the code or a file changed without regenerating); the proof
+that the values are right is test_vectors_mpmath.py. Generated cases store no
+values: only their form is checked here.
 """
 
 from __future__ import annotations
@@ -11,28 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from vector_corpus import CORPUS, FILES, GENERATED_CASES, STORED_VALUE_CASES, raw, raw_cases
 
-from conformance import reference
-from conformance.loader import load_paths
+from conformance import gradients, reference
+from conformance.generate import generate_inputs
 from conformance.ops import OPS
 
-VECTORS = Path(__file__).resolve().parents[2] / "vectors"
-FILES = sorted(VECTORS.glob("*.yaml"))
-CORPUS = load_paths([VECTORS])
-VALUE_CASES = [case for case in CORPUS.cases if case.outcome == "value"]
+VALUE_CASES = STORED_VALUE_CASES
 PUBLISHED = [case for case in VALUE_CASES if case.published]
-
-
-def raw(path: Path) -> dict:
-    """Return one vector file as plain YAML data."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def raw_cases(doc: dict):
-    """Yield every raw case mapping of a document."""
-    for group in doc["groups"]:
-        yield from group["cases"]
 
 
 def ulp_mismatch(got: np.ndarray, want: np.ndarray, ulps: float) -> str | None:
@@ -69,6 +56,21 @@ def test_expected_equals_reference_within_2_ulp(case):
         got = reference.compute(case.op, case.inputs, case.params)
     problem = ulp_mismatch(got, case.expected, 2)
     assert problem is None, f"{case.file}:{case.line} {case.key} params={case.params}: reference gives {problem}"
+
+
+@pytest.mark.parametrize("case", VALUE_CASES, ids=lambda c: c.key)
+def test_expected_grad_equals_gradients_within_2_ulp(case):
+    assert case.expected_grad is not None, f"{case.file}:{case.line} {case.key}: a value case stores expected_grad"
+    with np.errstate(all="ignore"):
+        got = gradients.compute(case.op, case.inputs, case.params)
+    problem = ulp_mismatch(got, case.expected_grad, 2)
+    assert problem is None, f"{case.file}:{case.line} {case.key} params={case.params}: gradients give {problem}"
+
+
+def test_only_value_cases_store_a_gradient():
+    for case in CORPUS.cases:
+        stored = case.outcome == "value" and case.source["inputs"] != "generated"
+        assert (case.expected_grad is not None) == stored, f"{case.key}: outcome {case.outcome}, {case.source}"
 
 
 @pytest.mark.parametrize("case", PUBLISHED, ids=lambda c: c.key)
@@ -120,13 +122,13 @@ def test_numbers_read_back_as_floats_and_ints(path):
     doc = raw(path)
     kinds = {spec.name: spec.kind for spec in OPS[doc["op"]].inputs}
     for case in raw_cases(doc):
-        for name, value in case["inputs"].items():
+        for name, value in case.get("inputs", {}).items():
             want = int if kinds[name] == "int" else float
             wrong = [leaf for leaf in _leaves(value) if type(leaf) is not want]
             assert not wrong, f"{path.name} {case['id']}: input {name} holds {wrong[:3]}, not {want.__name__}s"
-        if "expected" in case:
-            wrong = [leaf for leaf in _leaves(case["expected"]) if type(leaf) is not float]
-            assert not wrong, f"{path.name} {case['id']}: expected holds non-floats {wrong[:3]} (write 1.0e-05, not 1e-05)"
+        for key in ("expected", "expected_grad"):
+            wrong = [leaf for leaf in _leaves(case.get(key, [])) if type(leaf) is not float]
+            assert not wrong, f"{path.name} {case['id']}: {key} holds non-floats {wrong[:3]} (write 1.0e-05, not 1e-05)"
 
 
 def test_every_reduction_and_layout_is_covered():
@@ -163,3 +165,77 @@ def test_the_ulp_check_itself_accepts_2_ulp_and_rejects_3():
     assert ulp_mismatch(np.array([np.inf]), np.array([-np.inf]), 2) is not None
     assert ulp_mismatch(np.array([1.0]), np.array([np.nan]), 2) is not None
     assert ulp_mismatch(np.ones((2, 3)), np.ones(3), 2).startswith("shape")
+
+
+RUN_TIME = "reference-float64-at-run-time"
+GENERATED_KEYS = {"id", "comment", "flags", "source", "params", "outcome"}
+
+
+def raw_generated() -> list[tuple[str, dict, dict]]:
+    """Return (file name, group params, raw case) of every shipped case whose inputs are generated at run time."""
+    return [(path.name, group.get("params", {}), case) for path in FILES for group in raw(path)["groups"]
+            for case in group["cases"] if case["source"]["inputs"] == "generated"]
+
+
+def test_generated_cases_store_their_generator_and_nothing_else():
+    found = raw_generated()
+    assert {name for name, _, _ in found} == {"sparse_softmax_cross_entropy.yaml"}, found
+    for name, _, case in found:
+        where = f"{name} {case['id']}"
+        assert set(case) <= GENERATED_KEYS and set(case) >= GENERATED_KEYS - {"params"}, f"{where}: keys {sorted(case)}"
+        assert case["outcome"] == "value" and "LanguageModelScale" in case["flags"], where
+        assert list(case["source"]) == ["inputs", "generator", "expected"] and case["source"]["expected"] == RUN_TIME, where
+        generator = case["source"]["generator"]
+        assert list(generator) == ["seed", "shape", "dtype", "distributions"] and generator["dtype"] == "float32", where
+
+
+def test_the_language_model_case_is_described_exactly():
+    cases = {case["id"]: (params, case) for _, params, case in raw_generated()}
+    params, case = cases["lm-4096x32000"]
+    assert {**params, **case.get("params", {})} == {"reduction": "mean"}
+    generator = dict(case["source"]["generator"])
+    assert isinstance(generator.pop("seed"), int)
+    assert generator == {
+        "shape": [4096, 32000], "dtype": "float32",
+        "distributions": {"logits": {"dist": "normal", "loc": 0.0, "scale": 4.0},
+                          "labels": {"dist": "integers", "low": 0, "high": 32000}},
+    }
+
+
+@pytest.mark.parametrize("case", GENERATED_CASES, ids=lambda c: c.key)
+def test_generated_case_loads_without_values_and_its_generator_draws(case):
+    assert case.expected is None and case.expected_grad is None and case.generator == case.source["generator"]
+    classes = case.generator["shape"][-1]
+    few = generate_inputs(case.op, {**case.generator, "shape": [3, classes]}, case.params)  # the full draw is the run's
+    assert few["logits"].dtype == np.float32 and few["logits"].shape == (3, classes), few["logits"].dtype
+    labels = few["labels"]
+    assert labels.dtype == np.int64 and labels.shape == (3,) and 0 <= labels.min() and labels.max() < classes
+
+
+def _flagged(op: str, flag: str) -> list:
+    return [case for case in VALUE_CASES if case.op == op and flag in case.flags]
+
+
+def _first_input(case) -> np.ndarray:
+    return case.inputs[next(iter(case.inputs))]
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_precision_probes_are_present_and_probe_what_they_say(op):
+    many = _flagged(op, "ManyTerms")
+    assert {c.params["reduction"] for c in many} == {"sum", "mean"}, f"{op}: ManyTerms reductions"
+    assert all(_first_input(c).size >= 4096 for c in many), f"{op}: ManyTerms sizes {[_first_input(c).size for c in many]}"
+    if op == "mean_squared_error":
+        return
+    tiny = [v for c in _flagged(op, "NearZeroLoss") for v in np.ravel(c.expected)]
+    assert any(0 < v < 1e-17 for v in tiny), f"{op}: NearZeroLoss values {tiny}"
+    saturating = {abs(v) for c in _flagged(op, "Float16Saturation") for v in np.ravel(c.inputs["logits"])}
+    assert {12.0, 65504.0, 70000.0} <= saturating, f"{op}: Float16Saturation logits {sorted(saturating)}"
+    if "sigmoid" in op:
+        pairs = {(x, z) for c in _flagged(op, "CancellingForm")
+                 for x, z in zip(np.ravel(c.inputs["logits"]), np.ravel(c.inputs["labels"]))}
+        assert {(-10.0, 0.0), (-20.0, 0.0), (-30.0, 0.0), (-100.0, 0.0)} <= pairs, f"{op}: CancellingForm {pairs}"
+    if op == "softmax_cross_entropy":
+        sums = {float(s) for c in _flagged(op, "LabelsNotNormalized")
+                for s in np.ravel(np.sum(c.inputs["labels"], axis=c.params["axis"]))}
+        assert any(s > 1 for s in sums) and any(s < 1 for s in sums), f"{op}: label sums {sums}"

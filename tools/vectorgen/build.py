@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from conformance import reference
+from conformance import gradients, reference
 from conformance.generate import generate_inputs
 from conformance.ops import get_op
 
@@ -51,6 +51,13 @@ def seeded(case_id: str, comment, *, seed: int, shape: list, distributions: dict
     return Draft(case_id, comment, generator=generator, source="seeded-random", **options)
 
 
+def generated(case_id: str, comment: str, *, seed: int, shape: list, dtype: str, distributions: dict,
+              **options) -> Draft:
+    """Return a case whose inputs are drawn at run time (too large to store); its expected value is made then too."""
+    generator = {"seed": seed, "shape": list(shape), "dtype": dtype, "distributions": distributions}
+    return Draft(case_id, comment, generator=generator, source="generated", **options)
+
+
 def _arrays(op: str, inputs: dict) -> dict[str, np.ndarray]:
     spec = get_op(op)
     if list(inputs) != list(spec.input_names):
@@ -65,14 +72,36 @@ def _source(draft: Draft) -> dict:
         source["reference"] = draft.reference
     if draft.generator:
         source["generator"] = draft.generator
-    if draft.outcome == "value":
+    if draft.source == "generated":
+        source["expected"] = "reference-float64-at-run-time"
+    elif draft.outcome == "value":
         source["expected"] = "reference-float64"
     return source
 
 
+def _finish_generated(op: str, params: dict, draft: Draft) -> dict:
+    """Return a generated case as it goes into the file: its generator, no inputs and no expected values.
+
+    The spec is checked by drawing two samples of it (the full draw is what the
+    run does, not the build), so a typo fails here rather than at run time.
+    """
+    trial = {**draft.generator, "shape": [2, *draft.generator["shape"][1:]]}
+    inputs = generate_inputs(op, trial, params)
+    problem = get_op(op).check_shapes(inputs, get_op(op).resolve_params(params))
+    if problem or draft.outcome != "value":
+        raise ValueError(f"{op}[{draft.id}]: {problem or 'a generated case has outcome value'}")
+    out: dict = {"id": draft.id, "comment": draft.comment, "flags": list(draft.flags), "source": _source(draft)}
+    if draft.params:
+        out["params"] = dict(draft.params)
+    out["outcome"] = draft.outcome
+    return out
+
+
 def finish(op: str, group_params: dict, draft: Draft) -> dict:
-    """Return the case as it goes into the file: inputs as arrays, expected from the float64 reference."""
+    """Return the case as it goes into the file: inputs as arrays, expected value and gradient in float64."""
     params = {**group_params, **draft.params}
+    if draft.source == "generated":
+        return _finish_generated(op, params, draft)
     if draft.generator:
         inputs = generate_inputs(op, draft.generator, params)
     else:
@@ -81,10 +110,11 @@ def finish(op: str, group_params: dict, draft: Draft) -> dict:
     problem = get_op(op).check_shapes(inputs, resolved)
     if problem:
         raise ValueError(f"{op}[{draft.id}]: {problem}")
-    expected = None
+    expected = grad = None
     if draft.outcome == "value":
         with np.errstate(all="ignore"):  # NaN and inf cases are meant to produce them
             expected = reference.compute(op, inputs, resolved).astype(np.float64)
+            grad = gradients.compute(op, inputs, resolved).astype(np.float64)
     comment = draft.comment(inputs, resolved, expected) if callable(draft.comment) else draft.comment
     out: dict = {"id": draft.id, "comment": comment}
     if draft.flags:
@@ -96,6 +126,7 @@ def finish(op: str, group_params: dict, draft: Draft) -> dict:
     out["outcome"] = draft.outcome
     if expected is not None:
         out["expected"] = expected
+        out["expected_grad"] = grad
     if draft.published:
         out["published"] = {**draft.published, "value": np.asarray(draft.published["value"], dtype=np.float64)}
     if draft.tolerance:
@@ -150,6 +181,7 @@ def naive_comment(op: str, lead: str) -> Callable:
 
 NAIVE = {
     "sigmoid_cross_entropy": "-y*log(sigmoid(x)) - (1-y)*log(1-sigmoid(x))",
+    "weighted_sigmoid_cross_entropy": "-q*y*log(sigmoid(x)) - (1-y)*log(1-sigmoid(x))",
     "softmax_cross_entropy": "-sum(labels*log(softmax(x)), axis) with softmax = exp(x - max)/sum",
     "sparse_softmax_cross_entropy": "-log(softmax(x))[label] with softmax = exp(x - max)/sum",
 }

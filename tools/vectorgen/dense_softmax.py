@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import tutorial
+from . import probes, tutorial
 from .build import case, document, group, naive_comment, seeded
 
 OP = "softmax_cross_entropy"
@@ -27,6 +27,25 @@ NOTES = {
     "ClassAxisNotLast": "The class axis is not the last one (axis 0, or axis 1 of 3-D logits as in PyTorch).",
     "SingleSample": "A batch of one sample.",
     "Unbatched": "1-D logits: a single sample without a batch axis; the per-sample loss is a scalar.",
+    "NearZeroLoss": (
+        "Confidently right predictions (a logit gap of 20 or 40 in favour of the label): the loss log(1 + e^-gap) "
+        "is tiny and must keep its relative precision; log(softmax) rounds to log(1) = 0, and a log-sum-exp "
+        "computed as max + log(sum(exp(x - max))) rounds to the max, so the loss comes out 0."
+    ),
+    "Float16Saturation": (
+        "Logits at float16's limits: exp(12) = 162755 overflows float16 (largest finite 65504) unless the max is "
+        "taken out first, 65504 is that largest value and 70000 is inf once cast to float16. Ordinary inputs in "
+        "float32 and float64."
+    ),
+    "ManyTerms": (
+        "Seeded 64x64 or 32x128 logits (4096 elements): each sample's log-sum-exp runs over 64 or 128 classes and "
+        "the reduction over the per-sample losses; summation error grows with the number of terms and with the "
+        "accumulator's precision."
+    ),
+    "LabelsNotNormalized": (
+        "Soft labels whose sum over the classes is not 1 (1.5, 0.3, 0): the loss is -sum(z log_softmax(x)) as "
+        "defined, and its gradient is sum(z) softmax(x) - z; the shortcut softmax(x) - z assumes the sum is 1."
+    ),
 }
 
 NORMAL3 = {"dist": "normal", "loc": 0.0, "scale": 3.0}
@@ -108,6 +127,35 @@ def _reduced(reduction: str) -> list:
     ]
 
 
+FLOAT16_LOGITS = [[12.0, 0.0], [12.0, 0.0], [65504.0, 0.0], [65504.0, 0.0], [70000.0, 0.0], [70000.0, 0.0]]
+
+
+def _precision() -> list:
+    return [
+        case("near-zero-gap-20-40",
+             probes.forms_comment(OP, "Logit gaps of 20 and 40 for the labelled class: losses ~e^-20 and ~e^-40.",
+                                  "naive", "plain-logsumexp"),
+             {"logits": [[20.0, 0.0], [40.0, 0.0]], "labels": [[1.0, 0.0], [1.0, 0.0]]}, flags=("NearZeroLoss",)),
+        case("float16-saturation",
+             probes.float16_comment(OP, "Logits [12, 0], [65504, 0] and [70000, 0], each with label 0, then 1."),
+             {"logits": FLOAT16_LOGITS, "labels": [[1.0, 0.0], [0.0, 1.0]] * 3}, flags=("Float16Saturation",)),
+        case("labels-sum-not-one",
+             probes.label_sum_comment(OP, "The tutorial's logits and a third row, with labels that are not "
+                                          "distributions."),
+             {"logits": [[2.0, 0.5, 6.0], [0.1, 0.0, 3.0], [1.0, -1.0, 0.5]],
+              "labels": [[0.5, 0.7, 0.3], [0.2, 0.1, 0.0], [0.0, 0.0, 0.0]]},
+             flags=("LabelsNotNormalized", "SoftLabels")),
+    ]
+
+
+def _many_terms(reduction: str, seed: int, shape: list, labels: dict) -> list:
+    kind = "Dirichlet(1) soft labels" if labels is DIRICHLET else "one-hot labels"
+    lead = f"Seeded random logits (normal, scale 3) and {kind}, shape {shape} ({shape[0]} samples)."
+    flags = ("ManyTerms", "SoftLabels") if labels is DIRICHLET else ("ManyTerms",)
+    return [seeded(f"many-{'x'.join(map(str, shape))}-{reduction}", probes.accumulation_comment(OP, lead), seed=seed,
+                   shape=shape, distributions={"logits": NORMAL3, "labels": labels}, flags=flags)]
+
+
 def build_document() -> dict:
     """Return the softmax_cross_entropy vector document."""
     return document(
@@ -126,5 +174,11 @@ def build_document() -> dict:
             group(OP, {"axis": 1, "reduction": "sum"}, _class_axis_1("sum"), "Classes on axis 1, summed."),
             group(OP, {"reduction": "mean"}, _reduced("mean"), "Mean of the per-sample losses."),
             group(OP, {"axis": 1, "reduction": "mean"}, _class_axis_1("mean"), "Classes on axis 1, mean."),
+            group(OP, {"reduction": "none"}, _precision(),
+                  "Precision probes: tiny losses, float16, labels not summing to 1."),
+            group(OP, {"reduction": "sum"}, _many_terms("sum", 37, [64, 64], ONEHOT),
+                  "Precision probe: 64 samples of 64 classes, summed."),
+            group(OP, {"reduction": "mean"}, _many_terms("mean", 38, [32, 128], DIRICHLET),
+                  "Precision probe: 32 samples of 128 classes, mean."),
         ],
     )

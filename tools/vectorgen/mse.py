@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import probes
 from .build import case, document, group, seeded
 
 OP = "mean_squared_error"
@@ -14,6 +15,10 @@ NOTES = {
     "SingleSample": "A batch of one sample.",
     "NonFinite": "Inputs hold NaN or infinity; the result follows IEEE 754 (inf - inf and NaN give NaN).",
     "Cancellation": "Predictions equal the targets (loss exactly 0) or differ in the last bits only.",
+    "ManyTerms": (
+        "A reduction over 4096 terms (seeded 64x64 or 32x128 inputs): summation error grows with the number of "
+        "terms and with the accumulator's precision."
+    ),
 }
 
 NORMAL = {"dist": "normal", "loc": 0.0, "scale": 1.0}
@@ -61,6 +66,12 @@ def _reduced(reduction: str) -> list:
     ]
 
 
+def _many_terms(reduction: str, seed: int, shape: list) -> list:
+    lead = f"Seeded random predictions and targets (standard normal), shape {shape}."
+    return [seeded(f"many-{'x'.join(map(str, shape))}-{reduction}", probes.accumulation_comment(OP, lead), seed=seed,
+                   shape=shape, distributions={"predictions": NORMAL, "targets": NORMAL}, flags=("ManyTerms",))]
+
+
 def build_document() -> dict:
     """Return the mean_squared_error vector document."""
     return document(
@@ -73,5 +84,8 @@ def build_document() -> dict:
             group(OP, {"reduction": "none"}, _per_element(), "One squared error per element."),
             group(OP, {"reduction": "sum"}, _reduced("sum"), "Sum over all elements."),
             group(OP, {"reduction": "mean"}, _reduced("mean"), "Mean over all elements."),
+            group(OP, {"reduction": "sum"}, _many_terms("sum", 14, [64, 64]), "Precision probe: a sum of 4096 terms."),
+            group(OP, {"reduction": "mean"}, _many_terms("mean", 15, [32, 128]),
+                  "Precision probe: a mean of 4096 terms."),
         ],
     )

@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def sigmoid(logits, labels, dtype) -> np.ndarray:
-    """Return -y log(sigmoid(x)) - (1 - y) log(1 - sigmoid(x)) evaluated in ``dtype``."""
-    x, y = np.asarray(logits, dtype), np.asarray(labels, dtype)
+def sigmoid(logits, labels, dtype, pos_weight=1.0) -> np.ndarray:
+    """Return -q y log(sigmoid(x)) - (1 - y) log(1 - sigmoid(x)) evaluated in ``dtype`` (q = 1 unless weighted)."""
+    x, y, q = np.asarray(logits, dtype), np.asarray(labels, dtype), np.asarray(pos_weight, dtype)
     one = dtype(1)
     with np.errstate(all="ignore"):
         p = one / (one + np.exp(-x))
-        return -y * np.log(p) - (one - y) * np.log(one - p)
+        return -q * y * np.log(p) - (one - y) * np.log(one - p)
 
 
 def softmax(logits, axis: int, dtype) -> np.ndarray:
@@ -47,6 +47,8 @@ def evaluate(op: str, inputs: dict, params: dict, dtype) -> np.ndarray:
     """Return the naive formula of ``op`` (unreduced) on ``inputs`` in ``dtype``."""
     if op == "sigmoid_cross_entropy":
         return sigmoid(inputs["logits"], inputs["labels"], dtype)
+    if op == "weighted_sigmoid_cross_entropy":  # not the tutorial's, but its formula with the weight put in
+        return sigmoid(inputs["logits"], inputs["labels"], dtype, params["pos_weight"])
     axis = params.get("axis", -1)
     if op == "softmax_cross_entropy":
         return softmax_cross_entropy(inputs["logits"], inputs["labels"], axis, dtype)

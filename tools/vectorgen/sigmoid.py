@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import tutorial
+from . import probes, tutorial
 from .build import case, document, group, naive_comment, seeded
 
 OP = "sigmoid_cross_entropy"
@@ -27,6 +27,23 @@ NOTES = {
     ),
     "SoftLabels": "Labels strictly between 0 and 1 (target probabilities, not classes).",
     "SingleSample": "A batch of one sample.",
+    "NearZeroLoss": (
+        "Confidently right predictions: the loss is tiny (e^-x for x of 10 to 100) and must keep its relative "
+        "precision; 1 - sigmoid(x) or log(sigmoid(x)) rounded to 0 loses all of it."
+    ),
+    "CancellingForm": (
+        "Negative logits with label 0: the loss softplus(x) ~ e^x is tiny, but the algebraically equal "
+        "(1 - z) x - log_sigmoid(x) (the form of PyTorch's binary_cross_entropy_with_logits) subtracts two numbers "
+        "close to x and cancels."
+    ),
+    "Float16Saturation": (
+        "Logits at float16's limits: exp(12) = 162755 overflows float16 (largest finite 65504), 65504 is that "
+        "largest value and 70000 is inf once cast to float16. Ordinary inputs in float32 and float64."
+    ),
+    "ManyTerms": (
+        "A reduction over 4096 terms (seeded 64x64 or 32x128 inputs): summation error grows with the number of "
+        "terms and with the accumulator's precision."
+    ),
 }
 
 NORMAL3 = {"dist": "normal", "loc": 0.0, "scale": 3.0}
@@ -111,6 +128,28 @@ def _reduced(reduction: str, seed_shape: tuple) -> list:
     ]
 
 
+def _precision() -> list:
+    return [
+        case("near-zero-loss-20-40",
+             probes.forms_comment(OP, "Logits 20 and 40 with label 1: losses e^-20 and e^-40.", "naive"),
+             {"logits": [[20.0, 40.0]], "labels": [[1.0, 1.0]]}, flags=("NearZeroLoss",)),
+        case("negative-logits-label-0",
+             probes.forms_comment(OP, "Logits -10, -20, -30, -100 with label 0: losses ~e^x.", "log-sigmoid"),
+             {"logits": [[-10.0, -20.0, -30.0, -100.0]], "labels": [[0.0, 0.0, 0.0, 0.0]]},
+             flags=("NearZeroLoss", "CancellingForm")),
+        case("float16-saturation",
+             probes.float16_comment(OP, "Logits +-12, +-65504 and +-70000 with label 1 (first row) and 0 (second)."),
+             {"logits": [[12.0, -12.0, 65504.0, -65504.0, 70000.0, -70000.0]] * 2,
+              "labels": [[1.0] * 6, [0.0] * 6]}, flags=("Float16Saturation",)),
+    ]
+
+
+def _many_terms(reduction: str, seed: int, shape: list) -> list:
+    lead = f"Seeded random logits (normal, scale 3) and 0/1 labels, shape {shape}."
+    return [seeded(f"many-{'x'.join(map(str, shape))}-{reduction}", probes.accumulation_comment(OP, lead), seed=seed,
+                   shape=shape, distributions={"logits": NORMAL3, "labels": COIN}, flags=("ManyTerms",))]
+
+
 def build_document() -> dict:
     """Return the sigmoid_cross_entropy vector document."""
     return document(
@@ -123,5 +162,8 @@ def build_document() -> dict:
             group(OP, {"reduction": "none"}, _per_element(), "One loss per element."),
             group(OP, {"reduction": "sum"}, _reduced("sum", (2, [16, 10])), "Sum over all elements."),
             group(OP, {"reduction": "mean"}, _reduced("mean", (3, [2, 3, 4])), "Mean over all elements."),
+            group(OP, {"reduction": "none"}, _precision(), "Precision probes: tiny losses, cancellation, float16."),
+            group(OP, {"reduction": "sum"}, _many_terms("sum", 5, [64, 64]), "Precision probe: a sum of 4096 terms."),
+            group(OP, {"reduction": "mean"}, _many_terms("mean", 6, [32, 128]), "Precision probe: a mean of 4096 terms."),
         ],
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import tutorial
-from .build import case, document, group, naive_comment, seeded
+from . import probes, tutorial
+from .build import case, document, generated, group, naive_comment, seeded
 
 OP = "sparse_softmax_cross_entropy"
 
@@ -28,6 +28,26 @@ NOTES = {
     "LabelOutOfRange": (
         "A label outside [0, classes): the loss is undefined. TensorFlow documents an error on CPU and NaN on GPU; "
         "other frameworks raise or return garbage. Any behaviour is accepted; the case records it."
+    ),
+    "NearZeroLoss": (
+        "Confidently right predictions (a logit gap of 20 or 40 in favour of the label): the loss log(1 + e^-gap) "
+        "is tiny and must keep its relative precision; log(softmax) rounds to log(1) = 0, and a log-sum-exp "
+        "computed as max + log(sum(exp(x - max))) rounds to the max, so the loss comes out 0."
+    ),
+    "Float16Saturation": (
+        "Logits at float16's limits: exp(12) = 162755 overflows float16 (largest finite 65504) unless the max is "
+        "taken out first, 65504 is that largest value and 70000 is inf once cast to float16. Ordinary inputs in "
+        "float32 and float64."
+    ),
+    "ManyTerms": (
+        "Seeded 64x64 or 32x128 logits (4096 elements): each sample's log-sum-exp runs over 64 or 128 classes and "
+        "the reduction over the per-sample losses; summation error grows with the number of terms and with the "
+        "accumulator's precision."
+    ),
+    "LanguageModelScale": (
+        "Language-model scale (tokens x a 32000-class vocabulary): the inputs are too large to store, so they are "
+        "drawn at run time from the generator (source.inputs: generated, float32) and the expected value and "
+        "gradient are computed then by the float64 reference (reference-float64-at-run-time)."
     ),
 }
 
@@ -97,6 +117,44 @@ def _reduced(reduction: str) -> list:
     ]
 
 
+FLOAT16_LOGITS = [[12.0, 0.0], [12.0, 0.0], [65504.0, 0.0], [65504.0, 0.0], [70000.0, 0.0], [70000.0, 0.0]]
+VOCABULARY = 32000
+LM_LOGITS = {"dist": "normal", "loc": 0.0, "scale": 4.0}
+
+
+def _precision() -> list:
+    return [
+        case("near-zero-gap-20-40",
+             probes.forms_comment(OP, "Logit gaps of 20 and 40 for the labelled class: losses ~e^-20 and ~e^-40.",
+                                  "naive", "plain-logsumexp"),
+             {"logits": [[20.0, 0.0], [40.0, 0.0]], "labels": [0, 0]}, flags=("NearZeroLoss",)),
+        case("float16-saturation",
+             probes.float16_comment(OP, "Logits [12, 0], [65504, 0] and [70000, 0], each with label 0, then 1."),
+             {"logits": FLOAT16_LOGITS, "labels": [0, 1] * 3}, flags=("Float16Saturation",)),
+    ]
+
+
+def _many_terms(reduction: str, seed: int, shape: list) -> list:
+    lead = f"Seeded random logits (normal, scale 3), shape {shape} ({shape[0]} samples), uniform integer labels."
+    labels = {"dist": "integers", "low": 0, "high": shape[-1]}
+    return [seeded(f"many-{'x'.join(map(str, shape))}-{reduction}", probes.accumulation_comment(OP, lead), seed=seed,
+                   shape=shape, distributions={"logits": NORMAL3, "labels": labels}, flags=("ManyTerms",))]
+
+
+def _language_model(tokens: int, seed: int, **options):
+    reduction = options.get("params", {}).get("reduction", "mean")
+    comment = (
+        f"{tokens} tokens over a {VOCABULARY}-word vocabulary ({tokens * VOCABULARY / 1e6:.0f}M float32 logits, "
+        f"normal with scale 4; labels uniform), {reduction} over the tokens: a {VOCABULARY}-term log-sum-exp per "
+        "token at the size language models train at. Drawn at run time; expected value and gradient from the "
+        "float64 reference then."
+    )
+    labels = {"dist": "integers", "low": 0, "high": VOCABULARY}
+    return generated(f"lm-{tokens}x{VOCABULARY}{'' if reduction == 'mean' else '-' + reduction}", comment, seed=seed,
+                     shape=[tokens, VOCABULARY], dtype="float32", distributions={"logits": LM_LOGITS, "labels": labels},
+                     flags=("LanguageModelScale",), **options)
+
+
 def build_document() -> dict:
     """Return the sparse_softmax_cross_entropy vector document."""
     groups = [group(OP, {"reduction": "none"}, _per_sample(), "One loss per sample, classes on the last axis.")]
@@ -107,6 +165,15 @@ def build_document() -> dict:
         groups.append(group(OP, {"reduction": reduction}, _reduced(reduction), f"The {reduction} over samples."))
         groups.append(group(OP, {"axis": 1, "reduction": reduction}, _class_axis(1, reduction),
                             f"Classes on axis 1, {reduction} over samples and positions."))
+    groups += [
+        group(OP, {"reduction": "none"}, _precision(), "Precision probes: tiny losses, float16."),
+        group(OP, {"reduction": "sum"}, _many_terms("sum", 46, [64, 64]), "Precision probe: 64 samples of 64 classes, summed."),
+        group(OP, {"reduction": "mean"}, _many_terms("mean", 47, [32, 128]),
+              "Precision probe: 32 samples of 128 classes, mean."),
+        group(OP, {"reduction": "mean"},
+              [_language_model(4096, 4096), _language_model(512, 512, params={"reduction": "sum"})],
+              "Language-model scale, generated at run time (not stored)."),
+    ]
     return document(
         OP,
         "Softmax cross-entropy with integer class labels: -log_softmax(logits, axis)[label], one value per sample "

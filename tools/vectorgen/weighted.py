@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import tutorial
+from . import probes, tutorial
 from .build import case, document, group, seeded
 
 OP = "weighted_sigmoid_cross_entropy"
@@ -18,6 +18,23 @@ NOTES = {
     ),
     "SoftLabels": "Labels strictly between 0 and 1 (target probabilities, not classes).",
     "SingleSample": "A batch of one sample.",
+    "NearZeroLoss": (
+        "Confidently right predictions: the loss is tiny (q e^-x, or e^x for label 0) and must keep its relative "
+        "precision."
+    ),
+    "CancellingForm": (
+        "Negative logits with label 0: the loss softplus(x) ~ e^x is tiny, but TensorFlow's documented form "
+        "(1 - z) x + (1 + (q - 1) z) (log1p(exp(-|x|)) + max(-x, 0)) and PyTorch's (1 - z) x - (1 + (q - 1) z) "
+        "log_sigmoid(x) add x to a number close to -x and cancel."
+    ),
+    "Float16Saturation": (
+        "Logits at float16's limits: exp(12) = 162755 overflows float16 (largest finite 65504), 65504 is that "
+        "largest value and 70000 is inf once cast to float16. Ordinary inputs in float32 and float64."
+    ),
+    "ManyTerms": (
+        "A reduction over 4096 terms (seeded 64x64 or 32x128 inputs): summation error grows with the number of "
+        "terms and with the accumulator's precision."
+    ),
 }
 
 NORMAL3 = {"dist": "normal", "loc": 0.0, "scale": 3.0}
@@ -83,6 +100,29 @@ def _class_weight(reduction: str) -> list:
     ]
 
 
+def _precision() -> list:
+    return [
+        case("near-zero-loss-20-40",
+             probes.forms_comment(OP, "Logits 20 and 40 with label 1: losses q e^-20 and q e^-40.", "naive"),
+             {"logits": [[20.0, 40.0]], "labels": [[1.0, 1.0]]}, flags=("NearZeroLoss",)),
+        case("negative-logits-label-0",
+             probes.forms_comment(OP, "Logits -10, -20, -30, -100 with label 0: losses ~e^x.", "tf-weighted",
+                                  "log-sigmoid"),
+             {"logits": [[-10.0, -20.0, -30.0, -100.0]], "labels": [[0.0, 0.0, 0.0, 0.0]]},
+             flags=("NearZeroLoss", "CancellingForm")),
+        case("float16-saturation",
+             probes.float16_comment(OP, "Logits +-12, +-65504 and +-70000 with label 1 (first row) and 0 (second)."),
+             {"logits": [[12.0, -12.0, 65504.0, -65504.0, 70000.0, -70000.0]] * 2,
+              "labels": [[1.0] * 6, [0.0] * 6]}, flags=("Float16Saturation",)),
+    ]
+
+
+def _many_terms(reduction: str, seed: int, shape: list) -> list:
+    lead = f"Seeded random logits (normal, scale 3) and 0/1 labels, shape {shape}, pos_weight 2.5."
+    return [seeded(f"many-{'x'.join(map(str, shape))}-{reduction}", probes.accumulation_comment(OP, lead), seed=seed,
+                   shape=shape, distributions={"logits": NORMAL3, "labels": COIN}, flags=("ManyTerms",))]
+
+
 def build_document() -> dict:
     """Return the weighted_sigmoid_cross_entropy vector document."""
     groups = []
@@ -91,6 +131,14 @@ def build_document() -> dict:
                             f"Scalar pos_weight, reduction {reduction}."))
         groups.append(group(OP, {"pos_weight": PER_CLASS, "reduction": reduction}, _class_weight(reduction),
                             f"Per-class pos_weight (one per last-axis element), reduction {reduction}."))
+    groups += [
+        group(OP, {"pos_weight": 2.5, "reduction": "none"}, _precision(),
+              "Precision probes: tiny losses, cancellation, float16."),
+        group(OP, {"pos_weight": 2.5, "reduction": "sum"}, _many_terms("sum", 26, [64, 64]),
+              "Precision probe: a sum of 4096 terms."),
+        group(OP, {"pos_weight": 2.5, "reduction": "mean"}, _many_terms("mean", 27, [32, 128]),
+              "Precision probe: a mean of 4096 terms."),
+    ]
     return document(
         OP,
         "Sigmoid cross-entropy with the positive term weighted: q z softplus(-x) + (1 - z) softplus(x) "
