@@ -23,6 +23,10 @@ from conformance.tolerance import derive_bound, derive_grad_bound, smallest_norm
 MAX_MESSAGE = 500
 
 
+class NotInDtype(Exception):
+    """The case cannot be posed in this dtype: a finite input overflows it."""
+
+
 def _rounded_inputs(case: Case, dtype: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], bool]:
     """Return (inputs in dtype, the same as float64, whether rounding changed nothing)."""
     in_dtype, as_f64, exact = {}, {}, True
@@ -30,6 +34,10 @@ def _rounded_inputs(case: Case, dtype: str) -> tuple[dict[str, np.ndarray], dict
         if value.dtype.kind == "f":
             rounded = round_to(value, dtype)
             back = rounded.astype(np.float64)
+            overflow = np.isinf(back) & np.isfinite(value)
+            if overflow.any():
+                first = float(value[overflow].reshape(-1)[0])
+                raise NotInDtype(f"input {name} holds {first!r}, which overflows {dtype}: the case has no {dtype} form")
             exact = exact and np.array_equal(back, value, equal_nan=True)
             in_dtype[name], as_f64[name] = rounded, back
         else:
@@ -191,6 +199,8 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
             inputs = _rounded_inputs(case, dtype)[0]
         fn = (cache or CallCache()).get(adapter, fw, binding, case, dtype, mode, quantity)
         actual, seconds = _call(adapter, fw, fn, inputs, dtype, device)
+    except NotInDtype as exc:
+        return {"status": "not-applicable", "message": str(exc)}
     except Exception as exc:  # the framework's exception is the result
         if case.outcome == "value":
             return {"status": "error", "message": _short(exc), "behaviour": "raised"}

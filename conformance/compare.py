@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from conformance.dtypes import round_to
 from conformance.tolerance import Bound, ulp
 
 
@@ -55,6 +56,10 @@ class Target:
     @classmethod
     def of(cls, expected: np.ndarray, bound: Bound, dtype: str) -> "Target":
         expected = np.asarray(expected, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            in_dtype = round_to(expected, dtype).astype(np.float64)
+        # a true value beyond the dtype's range is correctly rounded to infinity
+        expected = np.where(np.isinf(in_dtype) & np.isfinite(expected), in_dtype, expected)
         allowed = np.broadcast_to(bound.allowed, expected.shape)
         return cls(expected, bound, allowed, np.abs(expected), ulp(expected, dtype))
 

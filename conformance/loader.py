@@ -55,8 +55,8 @@ class _Map(dict):
     line: int = 0
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings carry their 1-based start line."""
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser is ~7x faster
+    """PyYAML's safe loader whose mappings carry their 1-based start line."""
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:

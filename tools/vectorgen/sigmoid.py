@@ -138,9 +138,14 @@ def _precision() -> list:
              {"logits": [[-10.0, -20.0, -30.0, -100.0]], "labels": [[0.0, 0.0, 0.0, 0.0]]},
              flags=("NearZeroLoss", "CancellingForm")),
         case("float16-saturation",
-             probes.float16_comment(OP, "Logits +-12, +-65504 and +-70000 with label 1 (first row) and 0 (second)."),
-             {"logits": [[12.0, -12.0, 65504.0, -65504.0, 70000.0, -70000.0]] * 2,
-              "labels": [[1.0] * 6, [0.0] * 6]}, flags=("Float16Saturation",)),
+             probes.float16_comment(OP, "Logits +-12 (exp overflows float16) and +-65504 (the float16 maximum) with "
+                                        "label 1 (first row) and 0 (second)."),
+             {"logits": [[12.0, -12.0, 65504.0, -65504.0]] * 2,
+              "labels": [[1.0] * 4, [0.0] * 4]}, flags=("Float16Saturation",)),
+        case("float16-overflow",
+             probes.float16_comment(OP, "Logits +-70000 with label 1 (first row) and 0 (second): 70000 is beyond "
+                                        "float16, so the case has no float16 form (not applicable there)."),
+             {"logits": [[70000.0, -70000.0]] * 2, "labels": [[1.0] * 2, [0.0] * 2]}, flags=("Float16Saturation",)),
     ]
 
 
