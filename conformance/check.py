@@ -110,6 +110,32 @@ class TargetCache:
         return self._targets[key]
 
 
+_DEVICES: dict[tuple, str | None] = {}
+
+
+def device_missing(adapter: Adapter, fw: Any, device: str) -> str | None:
+    """Return why ``device`` cannot be used here (asked once per worker), or None."""
+    key = (adapter.framework, device)
+    if key not in _DEVICES:
+        probe = getattr(adapter, "device_available", None)
+        try:
+            _DEVICES[key] = probe(fw, device) if probe else (None if device == "cpu" else f"{adapter.framework} "
+                                                             f"adapter cannot tell whether {device} is present")
+        except Exception as exc:  # a broken driver is a reason to skip, not to crash the worker
+            _DEVICES[key] = f"{device} unavailable: {_short(exc)}"
+    return _DEVICES[key]
+
+
+# A CUDA error such as a device-side assert leaves the process's CUDA context unusable: every later call fails.
+POISON_MARKERS = ("device-side assert", "CUDA error", "cudaErrorLaunchFailure", "illegal memory access")
+
+
+def poisons_process(exc: BaseException) -> bool:
+    """Return whether ``exc`` leaves the process unable to run further checks (its worker must restart)."""
+    text = f"{type(exc).__name__}: {exc}"
+    return any(marker in text for marker in POISON_MARKERS)
+
+
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:MAX_MESSAGE]}"
@@ -191,6 +217,9 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
     reason = binding.not_applicable(case.inputs, case.params)
     if reason:
         return {"status": "not-applicable", "message": reason}
+    missing_device = device_missing(adapter, fw, device)
+    if missing_device:
+        return {"status": "skipped", "message": missing_device}
     target = source = None
     try:
         if case.outcome == "value":
@@ -202,9 +231,9 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
     except NotInDtype as exc:
         return {"status": "not-applicable", "message": str(exc)}
     except Exception as exc:  # the framework's exception is the result
-        if case.outcome == "value":
-            return {"status": "error", "message": _short(exc), "behaviour": "raised"}
-        return _judge_raised(case, exc)
+        result = {"status": "error", "message": _short(exc), "behaviour": "raised"} if case.outcome == "value" \
+            else _judge_raised(case, exc)
+        return {**result, "poisoned": True} if poisons_process(exc) else result
     fields = {"seconds": seconds, "result_dtype": str(actual.dtype), "behaviour": _behaviour(actual)}
     if case.outcome == "raises":
         return {**fields, "status": "fail", "message": f"returned {_behaviour(actual)} where an error must be raised"}

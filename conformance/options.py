@@ -49,7 +49,9 @@ RUN_OPTIONS = (
     OptionSpec("modes", _choices(MODES, "mode"), ["eager"],
                "modes to run (default: eager); compiled means each framework's compiled modes: torch.compile, "
                "jax.jit, tf.function and tf.function(jit_compile=True) (compiled-xla)"),
-    OptionSpec("devices", _choices(("cpu", "cuda"), "device"), ["cpu"], "devices to run on (default: cpu)"),
+    OptionSpec("devices", _choices(("cpu", "cuda", "all"), "device"), ["cpu"],
+               "devices to run on (default: cpu); all means every device an adapter declares; a device that is "
+               "not present is skipped with the reason"),
     OptionSpec("grad", bool, False, "also check the gradient of each loss against the analytic float64 gradient",
                flag=True),
     OptionSpec("large", bool, False, "also run the cases with over a million input elements (the generated "

@@ -112,8 +112,9 @@ def plan(adapter: Adapter, cases: list[Case], options: RunOptions, emit: Emit) -
     for index, case in enumerate(cases):
         base = _base(case, adapter, version)
         bindings = [b for b in adapter.bindings if b.op == case.op and (b.default or options.all_bindings)]
+        devices = list(adapter.devices) if "all" in options.devices else options.devices
         for quantity, dtype, mode, device in product(quantities, options.dtypes, expand_modes(adapter, options.modes),
-                                                     options.devices):
+                                                     devices):
             where = {"quantity": quantity, "dtype": dtype, "mode": mode, "device": device}
             if missing:
                 emit(check_record(**base, **where, status="skipped", message=missing))
@@ -232,6 +233,8 @@ def _drive(worker: _Worker, adapter, version, cases, pending: list[Task], option
             number, fields = payload
             emit(_task_record(by_number.pop(number), adapter, version, fields))
             continue
+        if kind == "poisoned":  # the worker said its process is unusable: restart it for the rest
+            return sorted(by_number.values(), key=lambda t: t.number)
         current = by_number.pop(min(by_number))
         if kind == "timeout":
             fields = {"status": "timeout", "message": f"no result within {options.timeout:g} s; worker restarted"}

@@ -64,5 +64,9 @@ def serve(conn: Any, ref: str, log_path: str | None = None) -> None:
             fields = run_check(adapter, fw, bindings[(op, name)], case, dtype, mode, device, quantity, cache,
                                targets)
             fields["peak_rss_mb"] = peak_rss_mb()
+            poisoned = fields.pop("poisoned", False)
             conn.send(("record", number, fields))
+            if poisoned:  # e.g. a CUDA device-side assert: this process can run nothing more
+                conn.send(("poisoned", None))
+                return
         conn.send(("done", None))

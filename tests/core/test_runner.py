@@ -108,3 +108,12 @@ def test_hanging_binding_times_out_and_the_run_goes_on():
     assert records["hanging.sleep"]["status"] == "timeout"
     assert records["hanging.sleep"]["message"] == "no result within 3 s; worker restarted"
     assert records["hanging.after"]["status"] == "pass"
+
+
+def test_device_side_assert_restarts_the_worker_so_later_checks_run_clean():
+    from fake_adapter import PoisoningAdapter
+
+    records = by_binding(records_of(PoisoningAdapter, cases(), dtypes=["float64"]))
+    assert records["poisoning.assert"]["status"] == "error"
+    assert "device-side assert" in records["poisoning.assert"]["message"]
+    assert records["poisoning.after"]["status"] == "pass"  # ran in a fresh worker

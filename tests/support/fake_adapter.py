@@ -94,3 +94,23 @@ class FinishThenHangAdapter(FakeAdapter):
     framework = "finishthenhang"
     bindings = (Binding("finishthenhang.good", OP, _good, "reference"),
                 Binding("finishthenhang.sleep", OP, _hang, "time.sleep(600)"))
+
+
+_POISONED = []
+
+
+def _device_assert(fw, inputs, params):
+    _POISONED.append(True)
+    raise RuntimeError("CUDA error: device-side assert triggered")
+
+
+def _after_assert(fw, inputs, params):
+    if _POISONED:  # as CUDA does: once the context is poisoned, every later call fails
+        raise RuntimeError("CUDA error: device-side assert triggered (an earlier kernel failed)")
+    return _good(fw, inputs, params)
+
+
+class PoisoningAdapter(FakeAdapter):
+    framework = "poisoning"
+    bindings = (Binding("poisoning.assert", OP, _device_assert, "raises a CUDA device-side assert"),
+                Binding("poisoning.after", OP, _after_assert, "reference, unless the process is poisoned"))
