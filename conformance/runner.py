@@ -194,8 +194,14 @@ class _Worker:
             pass
 
 
+SIGNALS = {6: "SIGABRT: an abort", 9: "SIGKILL: the out-of-memory killer, or kill -9", 11: "SIGSEGV: a segfault"}
+
+
 def _describe_death(exitcode: int | None, tail: str) -> str:
-    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    if exitcode is not None and exitcode < 0:
+        how = f"signal {-exitcode}" + (f", {SIGNALS[-exitcode]}" if -exitcode in SIGNALS else "")
+    else:
+        how = f"exit code {exitcode}"
     return f"worker process died ({how}) during this check" + (f"; its last output: {tail[-600:]}" if tail else "")
 
 

@@ -117,3 +117,14 @@ def test_device_side_assert_restarts_the_worker_so_later_checks_run_clean():
     assert records["poisoning.assert"]["status"] == "error"
     assert "device-side assert" in records["poisoning.assert"]["message"]
     assert records["poisoning.after"]["status"] == "pass"  # ran in a fresh worker
+
+
+def test_out_of_memory_kill_and_segfault_are_crashes_named_by_signal():
+    from fake_adapter import DyingAdapter
+
+    records = by_binding(records_of(DyingAdapter, cases(), dtypes=["float64"]))
+    assert records["dying.oom"]["status"] == "crashed"
+    assert "signal 9, SIGKILL: the out-of-memory killer" in records["dying.oom"]["message"]
+    assert records["dying.segfault"]["status"] == "crashed"
+    assert "signal 11, SIGSEGV" in records["dying.segfault"]["message"]
+    assert records["dying.after"]["status"] == "pass"

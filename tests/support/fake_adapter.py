@@ -114,3 +114,22 @@ class PoisoningAdapter(FakeAdapter):
     framework = "poisoning"
     bindings = (Binding("poisoning.assert", OP, _device_assert, "raises a CUDA device-side assert"),
                 Binding("poisoning.after", OP, _after_assert, "reference, unless the process is poisoned"))
+
+
+def _exhaust_memory(fw, inputs, params):
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's out-of-memory killer does to a process
+
+
+def _segfault(fw, inputs, params):
+    import ctypes
+
+    ctypes.string_at(0)
+
+
+class DyingAdapter(FakeAdapter):
+    framework = "dying"
+    bindings = (Binding("dying.oom", OP, _exhaust_memory, "SIGKILL, as the OOM killer sends"),
+                Binding("dying.segfault", OP, _segfault, "reads address 0"),
+                Binding("dying.after", OP, _good, "reference"))
