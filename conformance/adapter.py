@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from conformance.conventions import CONVENTIONS
 from conformance.ops import OPS, REDUCTIONS
 
 ENTRY_POINT_GROUP = "conformance.adapters"
@@ -53,6 +54,7 @@ class Binding:
     default: bool = True
     reductions: tuple[str, ...] = REDUCTIONS
     supports: SupportsFn = field(default=_always)
+    conventions: tuple[str, ...] = ()  # names from conformance.conventions this API follows by design
 
     def not_applicable(self, inputs: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> str | None:
         """Return why this binding cannot take these inputs and params, or None."""
@@ -112,6 +114,10 @@ def check_adapter(adapter: Any, origin: str) -> Adapter:
             raise AdapterError(f"adapter {origin}: bindings must be conformance.Binding, got {binding!r}")
         if binding.op not in OPS:
             raise AdapterError(f"adapter {origin}: binding {binding.name} names unknown op {binding.op!r}")
+        unknown = [c for c in binding.conventions if c not in CONVENTIONS or binding.op not in CONVENTIONS[c].ops]
+        if unknown:
+            raise AdapterError(f"adapter {origin}: binding {binding.name} declares conventions {unknown} that "
+                               f"are unknown or do not apply to {binding.op}")
     return adapter
 
 

@@ -16,7 +16,9 @@ import numpy as np
 from conformance import gradients, reference
 from conformance.adapter import Adapter, Binding
 from conformance.cases import Case
+from conformance.classify import matching_convention, numerical_or_bug
 from conformance.compare import Target, compare_to, describe_failure
+from conformance.conventions import CONVENTIONS
 from conformance.dtypes import round_to
 from conformance.tolerance import derive_bound, derive_grad_bound, smallest_normal
 
@@ -254,7 +256,14 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
     message = describe_failure(result, target.bound)
     if str(actual.dtype) != dtype:
         notes.append(f"the binding returned {actual.dtype} for {dtype} inputs")
-    return {**fields, "status": "fail", "message": "; ".join([message, *notes])}
+    convention = matching_convention(case, binding, inputs, actual, dtype) if quantity == "value" else None
+    if convention:
+        about = CONVENTIONS[convention]
+        return {**fields, "status": "definition-difference", "classification": f"definition-difference: {convention}",
+                "message": f"follows {convention} ({about.description}; {about.source}), not the canonical "
+                           f"definition: {message}"}
+    return {**fields, "status": "fail", "classification": numerical_or_bug(case, target, actual, dtype),
+            "message": "; ".join([message, *notes])}
 
 
 def _judge_raised(case: Case, exc: BaseException) -> dict:

@@ -61,6 +61,8 @@ class Target:
         # a true value beyond the dtype's range is correctly rounded to infinity
         expected = np.where(np.isinf(in_dtype) & np.isfinite(expected), in_dtype, expected)
         allowed = np.broadcast_to(bound.allowed, expected.shape)
+        # where the true value is not finite only the same value passes (the derived bound would be inf or nan)
+        allowed = np.where(np.isfinite(allowed) & np.isfinite(expected), allowed, 0.0)
         return cls(expected, bound, allowed, np.abs(expected), ulp(expected, dtype))
 
 

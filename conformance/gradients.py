@@ -68,12 +68,43 @@ def sparse_softmax_cross_entropy(logits, labels, *, axis=-1, reduction="none"):
     return softmax_cross_entropy(x, onehot, axis=axis, reduction=reduction)
 
 
+def _ratio(z: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Return z / d with 0 / 0 taken as 0 (a zero label contributes nothing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(z == 0, z.dtype.type(0), z / d)
+
+
+def binary_cross_entropy(probabilities, labels, *, reduction="none"):
+    """Return -z / p + (1 - z) / (1 - p), divided by the element count for mean."""
+    p = np.asarray(probabilities)
+    z = np.asarray(labels, dtype=p.dtype)
+    grad = -_ratio(z, p) + _ratio(1 - z, 1 - p)
+    return grad * _scale_for(reduction, p.size, p.dtype)
+
+
+def categorical_cross_entropy(probabilities, labels, *, axis=-1, reduction="none"):
+    """Return -z / p, divided by the sample count for mean."""
+    p = np.asarray(probabilities)
+    z = np.asarray(labels, dtype=p.dtype)
+    return -_ratio(z, p) * _scale_for(reduction, _samples(p.shape, axis % p.ndim), p.dtype)
+
+
+def nll_loss(log_probabilities, labels, *, axis=-1, reduction="none"):
+    """Return -onehot(label), divided by the sample count for mean."""
+    logp = np.asarray(log_probabilities)
+    onehot = np.moveaxis(np.eye(logp.shape[axis], dtype=logp.dtype)[np.asarray(labels)], -1, axis)
+    return -onehot * _scale_for(reduction, _samples(logp.shape, axis % logp.ndim), logp.dtype)
+
+
 FUNCTIONS = {
     "mean_squared_error": mean_squared_error,
     "sigmoid_cross_entropy": sigmoid_cross_entropy,
     "weighted_sigmoid_cross_entropy": weighted_sigmoid_cross_entropy,
     "softmax_cross_entropy": softmax_cross_entropy,
     "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy,
+    "binary_cross_entropy": binary_cross_entropy,
+    "categorical_cross_entropy": categorical_cross_entropy,
+    "nll_loss": nll_loss,
 }
 
 
@@ -88,8 +119,15 @@ def term_scale(op: str, inputs: dict, params: dict) -> np.ndarray:
     """
     spec = get_op(op)
     params = spec.resolve_params(params)
-    if op == "mean_squared_error":
-        return np.zeros(inputs["predictions"].shape)
+    if op in ("mean_squared_error", "nll_loss"):
+        return np.zeros(next(iter(inputs.values())).shape)
+    if op in ("binary_cross_entropy", "categorical_cross_entropy"):
+        p = np.asarray(inputs["probabilities"], dtype=np.float64)
+        z = np.asarray(inputs["labels"], dtype=np.float64)
+        # textbook: -z / p (+ (1 - z) / (1 - p) for binary)
+        magnitude = np.abs(_ratio(z, p)) + (np.abs(_ratio(1 - z, 1 - p)) if op == "binary_cross_entropy" else 0)
+        count = p.size if op == "binary_cross_entropy" else _samples(p.shape, params["axis"] % p.ndim)
+        return magnitude * _scale_for(params["reduction"], count, np.dtype(np.float64))
     x = np.asarray(inputs["logits"], dtype=np.float64)
     axis = params.get("axis")
     if op in ("sigmoid_cross_entropy", "weighted_sigmoid_cross_entropy"):

@@ -119,28 +119,38 @@ def _class_axis(shape: tuple[int, ...], axis: int) -> int | None:
     return axis % len(shape)
 
 
-def _check_dense_softmax(inputs: dict, params: dict) -> str | None:
-    problem = _same_shape("logits", "labels")(inputs, params)
-    if problem:
-        return problem
-    shape = _shape(inputs["logits"])
-    if len(shape) < 1 or _class_axis(shape, params["axis"]) is None:
-        return f"axis {params['axis']} is out of range for logits of shape {list(shape)}"
-    return None
+def _dense(first: str) -> Callable[[dict, dict], str | None]:
+    """Return the shape rule of a dense-label op whose scores input is ``first``."""
+
+    def check(inputs: dict, params: dict) -> str | None:
+        problem = _same_shape(first, "labels")(inputs, params)
+        if problem:
+            return problem
+        shape = _shape(inputs[first])
+        if len(shape) < 1 or _class_axis(shape, params["axis"]) is None:
+            return f"axis {params['axis']} is out of range for {first} of shape {list(shape)}"
+        return None
+
+    return check
 
 
-def _check_sparse_softmax(inputs: dict, params: dict) -> str | None:
-    logits, labels = _shape(inputs["logits"]), _shape(inputs["labels"])
-    axis = _class_axis(logits, params["axis"]) if logits else None
-    if axis is None:
-        return f"axis {params['axis']} is out of range for logits of shape {list(logits)}"
-    want = logits[:axis] + logits[axis + 1 :]
-    if labels != want:
-        return (
-            f"labels have shape {list(labels)} but logits {list(logits)} with class "
-            f"axis {params['axis']} need labels of shape {list(want)}"
-        )
-    return None
+def _sparse(first: str) -> Callable[[dict, dict], str | None]:
+    """Return the shape rule of an integer-label op whose scores input is ``first``."""
+
+    def check(inputs: dict, params: dict) -> str | None:
+        scores, labels = _shape(inputs[first]), _shape(inputs["labels"])
+        axis = _class_axis(scores, params["axis"]) if scores else None
+        if axis is None:
+            return f"axis {params['axis']} is out of range for {first} of shape {list(scores)}"
+        want = scores[:axis] + scores[axis + 1 :]
+        if labels != want:
+            return (
+                f"labels have shape {list(labels)} but {first} {list(scores)} with class "
+                f"axis {params['axis']} need labels of shape {list(want)}"
+            )
+        return None
+
+    return check
 
 
 OPS: dict[str, OpSpec] = {
@@ -172,7 +182,7 @@ OPS: dict[str, OpSpec] = {
             "cross-entropy of softmax(logits) against dense labels, one value per sample",
             (InputSpec("logits", "float", True), InputSpec("labels", "float")),
             (AXIS, REDUCTION),
-            _check_dense_softmax,
+            _dense("logits"),
             elementwise=False,
         ),
         OpSpec(
@@ -180,7 +190,30 @@ OPS: dict[str, OpSpec] = {
             "cross-entropy of softmax(logits) against integer class labels",
             (InputSpec("logits", "float", True), InputSpec("labels", "int")),
             (AXIS, REDUCTION),
-            _check_sparse_softmax,
+            _sparse("logits"),
+            elementwise=False,
+        ),
+        OpSpec(
+            "binary_cross_entropy",
+            "binary cross-entropy of probabilities against labels, elementwise",
+            (InputSpec("probabilities", "float", True), InputSpec("labels", "float")),
+            (REDUCTION,),
+            _same_shape("probabilities", "labels"),
+        ),
+        OpSpec(
+            "categorical_cross_entropy",
+            "cross-entropy of probabilities against dense labels, one value per sample",
+            (InputSpec("probabilities", "float", True), InputSpec("labels", "float")),
+            (AXIS, REDUCTION),
+            _dense("probabilities"),
+            elementwise=False,
+        ),
+        OpSpec(
+            "nll_loss",
+            "negative log-likelihood: minus the log-probability of each integer label",
+            (InputSpec("log_probabilities", "float", True), InputSpec("labels", "int")),
+            (AXIS, REDUCTION),
+            _sparse("log_probabilities"),
             elementwise=False,
         ),
     )

@@ -117,12 +117,50 @@ def sparse_softmax_cross_entropy(logits, labels, *, axis=-1, reduction="none"):
     return reduce(-picked, reduction)
 
 
+def _xlogy(z: np.ndarray, logp: np.ndarray) -> np.ndarray:
+    """Return z * log(p) with 0 * log(0) taken as 0, its limit."""
+    with np.errstate(invalid="ignore"):
+        return np.where(z == 0, z.dtype.type(0), z * logp)
+
+
+def binary_cross_entropy(probabilities, labels, *, reduction="none"):
+    """Return -(z log p + (1 - z) log(1 - p)) elementwise, reduced; inf where a label meets probability 0."""
+    p = np.asarray(probabilities)
+    z = np.asarray(labels, dtype=p.dtype)
+    with np.errstate(divide="ignore"):
+        values = -(_xlogy(z, np.log(p)) + _xlogy(1 - z, np.log1p(-p)))
+    return reduce(values, reduction)
+
+
+def categorical_cross_entropy(probabilities, labels, *, axis=-1, reduction="none"):
+    """Return -sum(z log p, axis): one value per sample, reduced."""
+    p = np.asarray(probabilities)
+    z = np.asarray(labels, dtype=p.dtype)
+    with np.errstate(divide="ignore"):
+        values = -np.sum(_xlogy(z, np.log(p)), axis=axis, dtype=p.dtype)
+    return reduce(values, reduction)
+
+
+def nll_loss(log_probabilities, labels, *, axis=-1, reduction="none"):
+    """Return -log_probabilities[label] along the class axis, reduced (a label out of range raises ValueError)."""
+    logp = np.moveaxis(np.asarray(log_probabilities), axis, -1)
+    y = np.asarray(labels)
+    classes = logp.shape[-1]
+    if y.size and (np.min(y) < 0 or np.max(y) >= classes):
+        raise ValueError(f"labels must lie in [0, {classes}); got {y.min()}..{y.max()}")
+    picked = np.take_along_axis(logp, y[..., None].astype(np.intp), axis=-1)[..., 0]
+    return reduce(-picked, reduction)
+
+
 FUNCTIONS = {
     "mean_squared_error": mean_squared_error,
     "sigmoid_cross_entropy": sigmoid_cross_entropy,
     "weighted_sigmoid_cross_entropy": weighted_sigmoid_cross_entropy,
     "softmax_cross_entropy": softmax_cross_entropy,
     "sparse_softmax_cross_entropy": sparse_softmax_cross_entropy,
+    "binary_cross_entropy": binary_cross_entropy,
+    "categorical_cross_entropy": categorical_cross_entropy,
+    "nll_loss": nll_loss,
 }
 
 

@@ -16,12 +16,12 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-STATUSES = ("pass", "fail", "error", "not-applicable", "skipped", "crashed", "timeout")
+STATUSES = ("pass", "definition-difference", "fail", "error", "not-applicable", "skipped", "crashed", "timeout")
 FAILING = ("fail", "error", "crashed", "timeout")
 CHECK_FIELDS = (
     "case", "op", "framework", "framework_version", "binding", "call", "kind", "quantity", "dtype", "mode",
     "device", "status", "max_abs_err", "max_rel_err", "max_ulp", "err_over_bound", "bound", "expected_source",
-    "worst", "flushed_to_zero", "published", "behaviour", "result_dtype", "message", "seconds", "peak_rss_mb",
+    "worst", "classification", "flushed_to_zero", "published", "behaviour", "result_dtype", "message", "seconds", "peak_rss_mb",
     "file",
 )
 

@@ -7,7 +7,7 @@ from typing import IO
 
 from conformance.results import FAILING, STATUSES
 
-COLUMNS = ("pass", "fail", "error", "crashed", "timeout", "not-applicable", "skipped")
+COLUMNS = ("pass", "definition-difference", "fail", "error", "crashed", "timeout", "not-applicable", "skipped")
 
 
 def failure_line(record: dict) -> str:

@@ -62,8 +62,13 @@ def term_scale(case: Case, inputs: dict[str, np.ndarray]) -> np.ndarray:
     of about u times them, whoever computes it; anything beyond is the
     implementation's own loss of precision.
     """
-    if case.op == "mean_squared_error":
-        return np.zeros(inputs["predictions"].shape)
+    if case.op in ("mean_squared_error", "nll_loss"):  # a rounded subtraction and square; a negation
+        return np.zeros(next(iter(inputs.values())).shape)
+    if case.op == "binary_cross_entropy":  # log(p) and log(1 - p): 1 - p rounds to about u
+        z = np.asarray(inputs["labels"], dtype=np.float64)
+        return np.abs(z) + np.abs(1 - z)
+    if case.op == "categorical_cross_entropy":  # Keras rescales p to sum 1 first: each log off by about u
+        return np.sum(np.abs(np.asarray(inputs["labels"], dtype=np.float64)), axis=case.params["axis"])
     x = inputs["logits"]
     if case.op == "sigmoid_cross_entropy":
         # tf.nn.sigmoid_cross_entropy_with_logits: max(x, 0) - x * z + log(1 + exp(-abs(x)))

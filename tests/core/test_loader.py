@@ -65,7 +65,8 @@ def test_unknown_op_is_reported_once_for_the_file():
     found = problems_of(GOOD, op="softmax_crossentropy")
     assert found == [
         "vectors/x.yaml:1: unknown op 'softmax_crossentropy'; known ops: mean_squared_error, sigmoid_cross_entropy, "
-        "weighted_sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy"
+        "weighted_sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy, binary_cross_entropy, "
+        "categorical_cross_entropy, nll_loss"
     ]
 
 
