@@ -91,7 +91,8 @@ def unreduced(op: str, inputs: dict, params: dict) -> np.ndarray:
     if op in ("sigmoid_cross_entropy", "weighted_sigmoid_cross_entropy"):
         x, z = np.asarray(inputs["logits"], float), np.asarray(inputs["labels"], float)
         q = np.broadcast_to(np.asarray(params.get("pos_weight", 1.0), float), x.shape)
-        return np.frompyfunc(weighted_bce, 3, 1)(x, z, q).astype(object).reshape(x.shape)
+        with np.errstate(invalid="ignore"):  # as above, for NaN logits
+            return np.frompyfunc(weighted_bce, 3, 1)(x, z, q).astype(object).reshape(x.shape)
     axis = params.get("axis", -1)
     if op == "softmax_cross_entropy":
         return _per_sample(inputs["logits"], inputs["labels"], axis, softmax_ce)
@@ -167,6 +168,52 @@ def gradient(op: str, inputs: dict, params: dict, index: tuple) -> mpf:
     if params["reduction"] == "mean":
         return exact / _count(op, np.shape(inputs[next(iter(inputs))]), params)
     return exact
+
+
+def _pos_weight(inputs: dict, params: dict, index: tuple) -> float:
+    """Return the pos_weight that applies at ``index`` (1 for the unweighted op)."""
+    weight = np.broadcast_to(np.asarray(params.get("pos_weight", 1.0), float), np.shape(inputs["logits"]))
+    return float(weight[index])
+
+
+def sample_is_finite(op: str, inputs: dict, params: dict, index: tuple) -> bool:
+    """Return whether every input the output at ``index`` depends on is finite (softmax ops: its whole sample)."""
+    if op.endswith("softmax_cross_entropy"):
+        row, y, _ = _moved(inputs["logits"], inputs["labels"], params["axis"], index)
+        return bool(np.all(np.isfinite(row)) and np.all(np.isfinite(y)))
+    return all(bool(np.isfinite(value[index])) for value in inputs.values())
+
+
+def gradient_limit(op: str, inputs: dict, params: dict, index: tuple) -> tuple[mpf, mpf]:
+    """Return (the textbook derivative at ``index`` in mpmath's extended arithmetic, its E) for a non-finite sample.
+
+    A loss at an infinite logit is the limit of the loss, and its gradient the
+    limit of the derivative: 2 (p - t), (1 - z) sigmoid(x) - q z sigmoid(-x)
+    and sum(z) softmax(x) - z, evaluated with mpmath's infinities
+    (exp(-inf) = 0, 1 / (1 + inf) = 0), give exactly that limit, and NaN where
+    there is none (a NaN input, inf - inf, inf / inf). E is gradient_slack's,
+    for the finite probabilities of a sample with a -inf logit (0 elsewhere).
+    """
+    zero = mpf(0)
+    if op == "mean_squared_error":
+        p, t = mpf(float(inputs["predictions"][index])), mpf(float(inputs["targets"][index]))
+        exact, conditioned = 2 * (p - t), zero
+    elif op in ("sigmoid_cross_entropy", "weighted_sigmoid_cross_entropy"):
+        x, z = mpf(float(inputs["logits"][index])), mpf(float(inputs["labels"][index]))
+        q = mpf(_pos_weight(inputs, params, index))
+        exact, conditioned = (1 - z) / (1 + mp.exp(-x)) - q * z / (1 + mp.exp(x)), zero
+    else:
+        row, y, j = _moved(inputs["logits"], inputs["labels"], params["axis"], index)
+        zs = [mpf(v) for v in (y if isinstance(y, list) else [1.0 if k == y else 0.0 for k in range(len(row))])]
+        exps = [mp.exp(mpf(v)) for v in row]
+        p = exps[j] / mp.fsum(exps)
+        exact = mp.fsum(zs) * p - zs[j]
+        finite = mpmath.isfinite(p) and p > 0 and math.isfinite(row[j])
+        conditioned = (abs(mpf(row[j]) - max(row)) + abs(mp.log(p))) * abs(mp.fsum(zs)) * p if finite else zero
+    if params["reduction"] == "mean":
+        count = _count(op, np.shape(inputs[next(iter(inputs))]), params)
+        return exact / count, conditioned / count
+    return exact, conditioned
 
 
 def gradient_slack(op: str, inputs: dict, params: dict, index: tuple) -> tuple[mpf, mpf]:

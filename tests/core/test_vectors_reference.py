@@ -143,11 +143,11 @@ def test_every_reduction_and_layout_is_covered():
             assert {0, 1} <= axes, f"{op}: class axes covered {sorted(axes)}; need 0 and 1 besides -1"
 
 
-def test_out_of_range_labels_are_implementation_defined_and_undefined_in_the_reference():
+def test_out_of_range_labels_must_raise_and_raise_in_the_reference():
     cases = [case for case in CORPUS.cases if "LabelOutOfRange" in case.flags]
     assert cases, "no LabelOutOfRange case"
     for case in cases:
-        assert case.outcome == "implementation-defined" and case.expected is None, case.key
+        assert case.outcome == "raises" and case.expected is None, case.key
         with pytest.raises(ValueError, match="labels must lie in"):
             reference.compute(case.op, case.inputs, case.params)
 
@@ -179,14 +179,19 @@ def raw_generated() -> list[tuple[str, dict, dict]]:
 
 def test_generated_cases_store_their_generator_and_nothing_else():
     found = raw_generated()
-    assert {name for name, _, _ in found} == {"sparse_softmax_cross_entropy.yaml"}, found
+    scale = {name for name, _, case in found if "LanguageModelScale" in case["flags"]}
+    assert scale == {"sparse_softmax_cross_entropy.yaml"}, found
     for name, _, case in found:
         where = f"{name} {case['id']}"
         assert set(case) <= GENERATED_KEYS and set(case) >= GENERATED_KEYS - {"params"}, f"{where}: keys {sorted(case)}"
-        assert case["outcome"] == "value" and "LanguageModelScale" in case["flags"], where
+        assert case["outcome"] == "value" and list(case["flags"]) in (["LanguageModelScale"], ["EmptyBatch"]), where
         assert list(case["source"]) == ["inputs", "generator", "expected"] and case["source"]["expected"] == RUN_TIME, where
         generator = case["source"]["generator"]
-        assert list(generator) == ["seed", "shape", "dtype", "distributions"] and generator["dtype"] == "float32", where
+        if case["flags"] == ["LanguageModelScale"]:  # too large to store: drawn in float32, as models train
+            assert list(generator) == ["seed", "shape", "dtype", "distributions"], where
+            assert generator["dtype"] == "float32", where
+        else:  # a shape nested lists cannot hold: nothing is drawn, so no dtype
+            assert list(generator) == ["seed", "shape", "distributions"] and 0 in generator["shape"], where
 
 
 def test_the_language_model_case_is_described_exactly():
@@ -202,7 +207,7 @@ def test_the_language_model_case_is_described_exactly():
     }
 
 
-@pytest.mark.parametrize("case", GENERATED_CASES, ids=lambda c: c.key)
+@pytest.mark.parametrize("case", [c for c in GENERATED_CASES if "LanguageModelScale" in c.flags], ids=lambda c: c.key)
 def test_generated_case_loads_without_values_and_its_generator_draws(case):
     assert case.expected is None and case.expected_grad is None and case.generator == case.source["generator"]
     classes = case.generator["shape"][-1]

@@ -51,10 +51,14 @@ def seeded(case_id: str, comment, *, seed: int, shape: list, distributions: dict
     return Draft(case_id, comment, generator=generator, source="seeded-random", **options)
 
 
-def generated(case_id: str, comment: str, *, seed: int, shape: list, dtype: str, distributions: dict,
+def generated(case_id: str, comment: str, *, seed: int, shape: list, distributions: dict, dtype: str | None = None,
               **options) -> Draft:
-    """Return a case whose inputs are drawn at run time (too large to store); its expected value is made then too."""
-    generator = {"seed": seed, "shape": list(shape), "dtype": dtype, "distributions": distributions}
+    """Return a case whose inputs are drawn at run time (too large to store, or of a shape with a 0 in it).
+
+    Its expected value is made then too. Without ``dtype`` the generator draws float64 (and says nothing).
+    """
+    generator = {"seed": seed, "shape": list(shape), **({"dtype": dtype} if dtype else {}),
+                 "distributions": distributions}
     return Draft(case_id, comment, generator=generator, source="generated", **options)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import probes, tutorial
+from . import edge, probes, tutorial
 from .build import case, document, group, naive_comment, seeded
 
 OP = "softmax_cross_entropy"
@@ -46,6 +46,7 @@ NOTES = {
         "Soft labels whose sum over the classes is not 1 (1.5, 0.3, 0): the loss is -sum(z log_softmax(x)) as "
         "defined, and its gradient is sum(z) softmax(x) - z; the shortcut softmax(x) - z assumes the sum is 1."
     ),
+    **edge.notes("NonFiniteLogits", "EmptyBatch", "AllZeroWeights"),
 }
 
 NORMAL3 = {"dist": "normal", "loc": 0.0, "scale": 3.0}
@@ -162,6 +163,17 @@ def _many_terms(reduction: str, seed: int, shape: list, labels: dict) -> list:
                    shape=shape, distributions={"logits": NORMAL3, "labels": labels}, flags=flags)]
 
 
+def _edge() -> list:
+    def zero_labels(suffix: str, reduction: str):
+        return case(f"all-zero-labels{suffix}",
+                    f"The tutorial's logits with every label 0, {reduction}: each loss -sum(0 log p) is 0, and so "
+                    "is its gradient sum(z) softmax(x) - z.",
+                    {"logits": tutorial.SPARSE_LOGITS, "labels": [[0.0] * 3] * 2}, params=edge.params_for(reduction), flags=("AllZeroWeights",))
+
+    cases = edge.softmax_cases(OP, dense=True) + edge.reductions(zero_labels)
+    return cases + edge.empty_batch(OP, {"logits": NORMAL3, "labels": ONEHOT})
+
+
 def build_document() -> dict:
     """Return the softmax_cross_entropy vector document."""
     return document(
@@ -186,5 +198,6 @@ def build_document() -> dict:
                   "Precision probe: 64 samples of 64 classes, summed."),
             group(OP, {"reduction": "mean"}, _many_terms("mean", 38, [32, 128], DIRICHLET),
                   "Precision probe: 32 samples of 128 classes, mean."),
+            group(OP, {"reduction": "none"}, _edge(), edge.DESCRIPTION),
         ],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import probes
+from . import edge, probes
 from .build import case, document, group, seeded
 
 OP = "mean_squared_error"
@@ -19,6 +19,7 @@ NOTES = {
         "A reduction over 4096 terms (seeded 64x64 or 32x128 inputs): summation error grows with the number of "
         "terms and with the accumulator's precision."
     ),
+    **edge.notes("EmptyBatch"),
 }
 
 NORMAL = {"dist": "normal", "loc": 0.0, "scale": 1.0}
@@ -72,6 +73,19 @@ def _many_terms(reduction: str, seed: int, shape: list) -> list:
                    shape=shape, distributions={"predictions": NORMAL, "targets": NORMAL}, flags=("ManyTerms",))]
 
 
+NAN_PREDICTIONS = {"predictions": [[1.5, edge.NAN, -0.5], [0.0, 3.25, -2.0]], "targets": EXACT["targets"]}
+
+
+def _edge() -> list:
+    def nan_prediction(suffix: str, reduction: str):
+        what = {"none": "only that element is NaN; the other five are exact-2x3's squares",
+                "sum": "the sum is NaN", "mean": "the mean is NaN"}[reduction]
+        return case(f"nan-prediction-2x3{suffix}", f"exact-2x3 with one prediction NaN: {what}.", NAN_PREDICTIONS,
+                    params=edge.params_for(reduction), flags=("NonFinite",))
+
+    return edge.reductions(nan_prediction) + edge.empty_batch(OP, {"predictions": NORMAL, "targets": NORMAL})
+
+
 def build_document() -> dict:
     """Return the mean_squared_error vector document."""
     return document(
@@ -87,5 +101,6 @@ def build_document() -> dict:
             group(OP, {"reduction": "sum"}, _many_terms("sum", 14, [64, 64]), "Precision probe: a sum of 4096 terms."),
             group(OP, {"reduction": "mean"}, _many_terms("mean", 15, [32, 128]),
                   "Precision probe: a mean of 4096 terms."),
+            group(OP, {"reduction": "none"}, _edge(), edge.DESCRIPTION),
         ],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import probes, tutorial
+from . import edge, probes, tutorial
 from .build import case, document, group, naive_comment, seeded
 
 OP = "sigmoid_cross_entropy"
@@ -44,6 +44,7 @@ NOTES = {
         "A reduction over 4096 terms (seeded 64x64 or 32x128 inputs): summation error grows with the number of "
         "terms and with the accumulator's precision."
     ),
+    **edge.notes("LabelOutsideUnitInterval", "NonFiniteLogits", "EmptyBatch"),
 }
 
 NORMAL3 = {"dist": "normal", "loc": 0.0, "scale": 3.0}
@@ -155,6 +156,11 @@ def _many_terms(reduction: str, seed: int, shape: list) -> list:
                    shape=shape, distributions={"logits": NORMAL3, "labels": COIN}, flags=("ManyTerms",))]
 
 
+def _edge() -> list:
+    cases = edge.sigmoid_cases(OP, "", "sigmoid(x) - z tends to 1 and -1 (halved by mean)")
+    return cases + edge.empty_batch(OP, {"logits": NORMAL3, "labels": COIN})
+
+
 def build_document() -> dict:
     """Return the sigmoid_cross_entropy vector document."""
     return document(
@@ -170,5 +176,6 @@ def build_document() -> dict:
             group(OP, {"reduction": "none"}, _precision(), "Precision probes: tiny losses, cancellation, float16."),
             group(OP, {"reduction": "sum"}, _many_terms("sum", 5, [64, 64]), "Precision probe: a sum of 4096 terms."),
             group(OP, {"reduction": "mean"}, _many_terms("mean", 6, [32, 128]), "Precision probe: a mean of 4096 terms."),
+            group(OP, {"reduction": "none"}, _edge(), edge.DESCRIPTION),
         ],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import probes, tutorial
+from . import edge, probes, tutorial
 from .build import case, document, generated, group, naive_comment, seeded
 
 OP = "sparse_softmax_cross_entropy"
@@ -25,10 +25,7 @@ NOTES = {
     "ClassAxisNotLast": "The class axis is not the last one (axis 0, or axis 1 of 3-D logits as in PyTorch).",
     "SingleSample": "A batch of one sample.",
     "Unbatched": "1-D logits and a 0-d label: one sample without a batch axis; the loss is a scalar.",
-    "LabelOutOfRange": (
-        "A label outside [0, classes): the loss is undefined. TensorFlow documents an error on CPU and NaN on GPU; "
-        "other frameworks raise or return garbage. Any behaviour is accepted; the case records it."
-    ),
+    "LabelOutOfRange": edge.NOTES["LabelOutOfRange"],
     "NearZeroLoss": (
         "Confidently right predictions (a logit gap of 20 or 40 in favour of the label): the loss log(1 + e^-gap) "
         "is tiny and must keep its relative precision; log(softmax) rounds to log(1) = 0, and a log-sum-exp "
@@ -49,6 +46,7 @@ NOTES = {
         "drawn at run time from the generator (source.inputs: generated, float32) and the expected value and "
         "gradient are computed then by the float64 reference (reference-float64-at-run-time)."
     ),
+    **edge.notes("NonFiniteLogits", "EmptyBatch"),
 }
 
 NORMAL3 = {"dist": "normal", "loc": 0.0, "scale": 3.0}
@@ -89,8 +87,8 @@ def _per_sample() -> list:
         case("claim-breaks-float32-gap-104",
              naive_comment(OP, "A logit gap of 104: exp(-104) underflows in float32 but not in float64."),
              {"logits": [[0.0, 104.0, 0.0]], "labels": [0]}, flags=("ClaimBreaksFloat32", "ExtremeLogits", "SingleSample")),
-        case("label-out-of-range", "Labels 3 and -1 with 3 classes: no defined loss.",
-             {"logits": [[2.0, 0.5, 6.0], [0.1, 0.0, 3.0]], "labels": [3, -1]}, outcome="implementation-defined",
+        case("label-out-of-range", "Labels 3 and -1 with 3 classes: no class to pick, so no loss; the op must raise.",
+             {"logits": [[2.0, 0.5, 6.0], [0.1, 0.0, 3.0]], "labels": [3, -1]}, outcome="raises",
              flags=("LabelOutOfRange",)),
     ]
 
@@ -161,6 +159,33 @@ def _language_model(tokens: int, seed: int, **options):
                      flags=("LanguageModelScale",), **options)
 
 
+OUT_OF_RANGE = {
+    "label-minus-1": (-1, "-1"),
+    "label-equals-classes": (3, "3, the class count"),
+    "label-minus-100": (-100, "-100, PyTorch's default ignore_index (whose samples PyTorch drops)"),
+}
+
+
+def _edge() -> list:
+    def out_of_range(case_id: str):
+        label, what = OUT_OF_RANGE[case_id]
+
+        def make(suffix: str, reduction: str):
+            return case(f"{case_id}{suffix}", f"The tutorial's logits with labels 2 and {what}, {reduction}: the "
+                        "second sample has no class to pick, so there is no loss; the op must raise.",
+                        {"logits": tutorial.SPARSE_LOGITS, "labels": [2, label]}, params=edge.params_for(reduction),
+                        outcome="raises", flags=("LabelOutOfRange",))
+
+        return make
+
+    cases = [made for case_id in OUT_OF_RANGE for made in edge.reductions(out_of_range(case_id))]
+    cases += edge.softmax_cases(OP, dense=False)
+    cases.append(case("neg-inf-logit-off-label", "The tutorial's logits with x[0, 0] = -inf, labels 2 and 1: the -inf "
+                      "class has probability 0 exactly, so the first loss is the loss over the other two classes.",
+                      edge.softmax_inputs(-edge.INF, [2, 1], dense=False), flags=("NonFiniteLogits",)))
+    return cases + edge.empty_batch(OP, {"logits": NORMAL3, "labels": {"dist": "integers", "low": 0, "high": 3}})
+
+
 def build_document() -> dict:
     """Return the sparse_softmax_cross_entropy vector document."""
     groups = [group(OP, {"reduction": "none"}, _per_sample(), "One loss per sample, classes on the last axis.")]
@@ -179,6 +204,7 @@ def build_document() -> dict:
         group(OP, {"reduction": "mean"},
               [_language_model(4096, 4096), _language_model(512, 512, params={"reduction": "sum"})],
               "Language-model scale, generated at run time (not stored)."),
+        group(OP, {"reduction": "none"}, _edge(), edge.DESCRIPTION),
     ]
     return document(
         OP,

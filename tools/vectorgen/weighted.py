@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import probes, tutorial
+from . import edge, probes, tutorial
 from .build import case, document, group, seeded
 
 OP = "weighted_sigmoid_cross_entropy"
@@ -35,6 +35,7 @@ NOTES = {
         "A reduction over 4096 terms (seeded 64x64 or 32x128 inputs): summation error grows with the number of "
         "terms and with the accumulator's precision."
     ),
+    **edge.notes("LabelOutsideUnitInterval", "NonFiniteLogits", "EmptyBatch", "AllZeroWeights"),
 }
 
 NORMAL3 = {"dist": "normal", "loc": 0.0, "scale": 3.0}
@@ -79,6 +80,10 @@ def _scalar_weight(reduction: str) -> list:
                                      "cross-entropy values again.", params={"pos_weight": 1.0}, flags=("Tutorial", "UnitWeight")),
         _tutorial("tutorial-5x3-q0", "pos_weight 0 on the tutorial's inputs: positive entries lose nothing.",
                   params={"pos_weight": 0.0}, flags=("Tutorial", "ZeroWeight")),
+        case("zero-logits", "Logit 0 with labels 0, 1 and 0.5: the loss is (1 - z + q z) log 2 and the gradient "
+                            "((1 - z) - q z) / 2. Logit 0 is where |x| and max(-x, 0) of the documented stable form "
+                            "have kinks; differentiating through them must still give the derivative.",
+             {"logits": [[0.0, 0.0, 0.0]], "labels": [[0.0, 1.0, 0.5]]}, flags=("SoftLabels", "SingleSample")),
     ]
 
 
@@ -128,6 +133,23 @@ def _many_terms(reduction: str, seed: int, shape: list) -> list:
                    shape=shape, distributions={"logits": NORMAL3, "labels": COIN}, flags=("ManyTerms",))]
 
 
+ALL_POSITIVE = {"logits": [[12.0, -3.0, 2.0], [-3.0, 10.0, 0.5]], "labels": [[1.0] * 3, [1.0] * 3]}
+
+
+def _edge() -> list:
+    def zero_weight(suffix: str, reduction: str):
+        return case(f"all-zero-pos-weight{suffix}",
+                    f"pos_weight [0, 0, 0] with every label 1, {reduction}: every term q z softplus(-x) is 0, so "
+                    "the loss and its gradient are 0 everywhere.", ALL_POSITIVE,
+                    params=edge.params_for(reduction, pos_weight=[0.0, 0.0, 0.0]), flags=("AllZeroWeights",))
+
+    limit = "(1 - z) sigmoid(x) - q z sigmoid(-x) tends to 1 and -2.5 (halved by mean)"
+    cases = edge.sigmoid_cases(OP, ", pos_weight 2.5", limit) + edge.reductions(zero_weight)
+    cases.append(case("all-zero-pos-weight-scalar-mean", "pos_weight 0 (a scalar) with every label 1, mean: 0.",
+                      ALL_POSITIVE, params={"pos_weight": 0.0, "reduction": "mean"}, flags=("AllZeroWeights",)))
+    return cases + edge.empty_batch(OP, {"logits": NORMAL3, "labels": COIN})
+
+
 def build_document() -> dict:
     """Return the weighted_sigmoid_cross_entropy vector document."""
     groups = []
@@ -143,6 +165,7 @@ def build_document() -> dict:
               "Precision probe: a sum of 4096 terms."),
         group(OP, {"pos_weight": 2.5, "reduction": "mean"}, _many_terms("mean", 27, [32, 128]),
               "Precision probe: a mean of 4096 terms."),
+        group(OP, {"pos_weight": 2.5, "reduction": "none"}, _edge(), edge.DESCRIPTION),
     ]
     return document(
         OP,
