@@ -29,7 +29,9 @@ def _log_softmax_parts(logits: np.ndarray, axis: int) -> tuple[np.ndarray, np.nd
     """Return (log_softmax with classes last, the first argmax, rest = sum of exp(x - max) over the others)."""
     x = np.moveaxis(np.asarray(logits), axis, -1)
     top = np.max(x, axis=-1, keepdims=True)
-    shifted = x - top
+    with np.errstate(invalid="ignore"):
+        # a +inf logit takes all the mass: its log-probability is 0, every other one -inf (inf - inf is no answer)
+        shifted = np.where(np.isposinf(top), np.where(x == top, 0, -np.inf), x - top).astype(x.dtype)
     terms = np.exp(shifted)
     first_max = np.argmax(x, axis=-1)[..., None]
     np.put_along_axis(terms, first_max, 0, axis=-1)
@@ -90,15 +92,21 @@ def weighted_sigmoid_cross_entropy(logits, labels, *, pos_weight, reduction="non
     z = np.asarray(labels, dtype=x.dtype)
     q = np.asarray(pos_weight, dtype=x.dtype)
     one = x.dtype.type(1)
-    values = q * z * softplus(-x) + (one - z) * softplus(x)
+    values = _xlogy_form(q * z, softplus(-x)) + _xlogy_form(one - z, softplus(x))
     return reduce(values, reduction)
+
+
+def _xlogy_form(weight: np.ndarray, term: np.ndarray) -> np.ndarray:
+    """Return weight * term with a zero weight giving 0 even where term is inf (the limit, as 0 log 0 = 0)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(weight == 0, np.zeros_like(term), weight * term)
 
 
 def softmax_cross_entropy(logits, labels, *, axis=-1, reduction="none"):
     """Return -sum(labels * log_softmax(logits), axis): one value per sample, reduced."""
     x = np.asarray(logits)
     z = np.asarray(labels, dtype=x.dtype)
-    values = -np.sum(z * log_softmax(x, axis), axis=axis, dtype=x.dtype)
+    values = -np.sum(_xlogy_form(z, log_softmax(x, axis)), axis=axis, dtype=x.dtype)
     return reduce(values, reduction)
 
 
