@@ -144,6 +144,8 @@ def _short(exc: BaseException) -> str:
 
 
 def _behaviour(actual: np.ndarray) -> str:
+    if actual.size == 0:
+        return "empty"
     if np.isfinite(actual).all():
         return "number"
     if actual.size and np.all(np.isnan(actual)):
