@@ -1,4 +1,4 @@
-"""The JAX adapter against the float64 NumPy reference: values, dtypes, shapes, applicability."""
+"""The JAX adapter against the float64 NumPy reference: values, dtypes, shapes, jax.jit, jax.grad."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ import pytest
 from conformance import reference
 from conformance.adapter import check_adapter
 from conformance.adapters.jax_adapter import JaxAdapter
+from conformance.cases import Case
+from conformance.check import CallCache, expected_for, run_check
+from conformance.dtypes import numpy_dtype, round_to
+from conformance.gradients import differentiable_input
 from conformance.ops import get_op
 
 pytest.importorskip("jax")
@@ -23,10 +27,15 @@ TUTORIAL_LABELS = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 0]]
 TUTORIAL_LOGITS = [[12, 3, 2], [3, 10, 1], [1, 2, 5], [4, 6.5, 1.2], [3, 6, 1]]
 SPARSE_LOGITS = [[2, 0.5, 6], [0.1, 0, 3]]
 SPARSE_LABELS = [2, 1]
-SPARSE_ONE_HOT = [[0, 0, 1], [0, 1, 0]]
+MSE_PREDICTIONS = [[0.5, -1.25, 3.0], [2.0, 0.0, -0.75]]
+MSE_TARGETS = [[0.0, -1.0, 2.5], [2.5, 0.25, 1.0]]
+# JAX compiles per shape and dtype, even eagerly (a first call costs up to
+# seconds), so the dense cases below are 5x3 like the tutorial's: the sparse
+# example one-hot, on top of the tutorial's last three rows.
+ONE_HOT_LOGITS = SPARSE_LOGITS + TUTORIAL_LOGITS[2:]
+ONE_HOT_LABELS = np.eye(3)[SPARSE_LABELS + [2, 1, 1]].tolist()
 # A logit gap of 800: exp(-800) underflows float64, so softmax or sigmoid gives exactly 0 or 1.
-# Shaped like SPARSE_LOGITS so JAX reuses what it compiled for them.
-GAP_LOGITS = [[800, 0, 0], [0, 0, -800]]
+GAP_LOGITS = [[800, 0, 0], [0, 0, -800]] + TUTORIAL_LOGITS[2:]
 
 
 def _random_cases(op: str) -> list[tuple[str, dict, dict]]:
@@ -59,16 +68,15 @@ def _fixed_cases(op: str) -> list[tuple[str, dict, dict]]:
     """Return the tutorial's inputs (and a small MSE case) for ``op``."""
     tutorial = {"logits": np.array(TUTORIAL_LOGITS, float), "labels": np.array(TUTORIAL_LABELS, float)}
     if op == "mean_squared_error":
-        p, t = [[0.5, -1.25, 3.0], [2.0, 0.0, -0.75]], [[0.0, -1.0, 2.5], [2.5, 0.25, 1.0]]
-        return [("small", {"predictions": np.array(p), "targets": np.array(t)}, {})]
+        return [("small", {"predictions": np.array(MSE_PREDICTIONS), "targets": np.array(MSE_TARGETS)}, {})]
     if op == "sigmoid_cross_entropy":
         return [("tutorial", tutorial, {})]
     if op == "weighted_sigmoid_cross_entropy":
         return [("tutorial_q2.5", tutorial, {"pos_weight": 2.5}), ("tutorial_qlist", tutorial, {"pos_weight": [1.0, 3.0, 0.5]})]
-    sparse = np.array(SPARSE_LOGITS)
     if op == "softmax_cross_entropy":
-        return [("tutorial", tutorial, {}), ("sparse_one_hot", {"logits": sparse, "labels": np.array(SPARSE_ONE_HOT, float)}, {})]
-    return [("tutorial", {"logits": sparse, "labels": np.array(SPARSE_LABELS)}, {})]
+        one_hot = {"logits": np.array(ONE_HOT_LOGITS, float), "labels": np.array(ONE_HOT_LABELS)}
+        return [("tutorial", tutorial, {}), ("sparse_one_hot", one_hot, {})]
+    return [("tutorial", {"logits": np.array(SPARSE_LOGITS, float), "labels": np.array(SPARSE_LABELS)}, {})]
 
 
 # Where JAX and the reference disagree beyond RTOL on the tutorial inputs,
@@ -178,9 +186,9 @@ def test_naive_sigmoid_loses_precision_in_float32_where_optax_does_not(fw):
 @pytest.mark.parametrize(
     ("naive", "native", "logits", "labels"),
     [
-        ("composition:jnp.log(jax.nn.softmax)", "optax.softmax_cross_entropy", GAP_LOGITS, SPARSE_ONE_HOT),
-        ("composition:jnp.log(jax.nn.softmax)", "optax.safe_softmax_cross_entropy", GAP_LOGITS, SPARSE_ONE_HOT),
-        ("composition:jnp.log(jax.nn.sigmoid)", "optax.sigmoid_binary_cross_entropy", GAP_LOGITS, SPARSE_ONE_HOT),
+        ("composition:jnp.log(jax.nn.softmax)", "optax.softmax_cross_entropy", GAP_LOGITS, ONE_HOT_LABELS),
+        ("composition:jnp.log(jax.nn.softmax)", "optax.safe_softmax_cross_entropy", GAP_LOGITS, ONE_HOT_LABELS),
+        ("composition:jnp.log(jax.nn.sigmoid)", "optax.sigmoid_binary_cross_entropy", GAP_LOGITS, ONE_HOT_LABELS),
     ],
 )
 def test_naive_compositions_break_at_logit_gap_800_in_float64(fw, naive, native, logits, labels):
@@ -283,3 +291,159 @@ def test_importing_the_adapter_does_not_import_jax():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+# ---- precision depth: float16 and bfloat16, jax.jit, jax.grad ---------------
+#
+# These use the shapes the reference matrix above already compiled eagerly
+# (5x3, and the sparse and MSE examples' 2x3) and build through one
+# module-wide CallCache, the kit's own, so a test reuses what an earlier one
+# compiled. Eager gradients still cost about a second per binding and dtype:
+# jax.grad compiles the derivative of every jitted piece (jax.nn and jnp
+# functions are jitted inside) on first use.
+
+ADAPTER = JaxAdapter()
+DEFAULT = [b for b in JaxAdapter.bindings if b.default]
+TUTORIAL_INPUTS = {"logits": np.array(TUTORIAL_LOGITS, float), "labels": np.array(TUTORIAL_LABELS, float)}
+# The tutorial has no MSE example: MSE takes the small 2x3 case above.
+TUTORIAL = {
+    "mean_squared_error": ({"predictions": np.array(MSE_PREDICTIONS), "targets": np.array(MSE_TARGETS)}, {}),
+    "sigmoid_cross_entropy": (TUTORIAL_INPUTS, {}),
+    "weighted_sigmoid_cross_entropy": (TUTORIAL_INPUTS, {"pos_weight": [1.0, 3.0, 0.5]}),
+    "softmax_cross_entropy": (TUTORIAL_INPUTS, {}),
+    "sparse_softmax_cross_entropy": ({"logits": np.array(SPARSE_LOGITS, float), "labels": np.array(SPARSE_LABELS)}, {}),
+}
+# (rtol, atol) of a gradient against the analytic one; atol covers elements like
+# sigmoid(12) - 1, whose absolute error is about u whatever their size.
+GRAD_TOL = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-15)}
+# Compiled against eager: XLA may fuse and reorder, so allow a few ulp.
+COMPILED_RTOL = {"float32": 1e-6, "float64": 1e-14}
+LOW_PRECISION_SPECIALS = [0.0, -0.0, 1.0 / 3, -2.5, np.inf, -np.inf, np.nan, 1e-7, 6e4, -1e-40]
+
+
+@pytest.fixture(scope="module")
+def cache():
+    return CallCache()
+
+
+def _tutorial_case(op: str, reduction: str) -> Case:
+    """Return the op's tutorial inputs as a kit Case with the given reduction."""
+    inputs, given = TUTORIAL[op]
+    params = get_op(op).resolve_params({**given, "reduction": reduction})
+    return Case(file="test_jax_adapter.py", line=None, op=op, id=f"tutorial-{reduction}", comment="", flags=(),
+                source={}, inputs=inputs, params=params, outcome="value")
+
+
+def _call_built(fw, cache, binding, case: Case, dtype: str, mode: str, quantity: str) -> np.ndarray:
+    """Return what the kit's cached callable for (binding, mode, quantity) gives on the case in ``dtype``."""
+    fn = cache.get(ADAPTER, fw, binding, case, dtype, mode, quantity)
+    inputs = {name: ADAPTER.to_framework(fw, value if np.issubdtype(value.dtype, np.integer) else round_to(value, dtype),
+                                         dtype, "cpu") for name, value in case.inputs.items()}
+    return ADAPTER.to_numpy(fw, fn(inputs))
+
+
+def test_adapter_declares_its_precision_depth():
+    assert ADAPTER.dtypes == ("float16", "bfloat16", "float32", "float64")
+    assert ADAPTER.modes == ("eager", "compiled") and ADAPTER.gradients is True
+    assert callable(ADAPTER.build)
+
+
+@pytest.mark.parametrize("binding", JaxAdapter.bindings, ids=lambda b: b.name)
+def test_compiled_values_match_eager(fw, cache, binding):
+    case = _tutorial_case(binding.op, "none")
+    eager = _call_built(fw, cache, binding, case, "float32", "eager", "value")
+    compiled = _call_built(fw, cache, binding, case, "float32", "compiled", "value")
+    where = f"[{binding.name} {binding.op} tutorial float32 jax.jit vs eager]"
+    assert compiled.dtype == eager.dtype == np.float32 and compiled.shape == eager.shape, where
+    np.testing.assert_allclose(compiled, eager, rtol=COMPILED_RTOL["float32"], atol=0, err_msg=where)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", ["eager", "compiled"])
+@pytest.mark.parametrize("binding", DEFAULT, ids=lambda b: b.name)
+def test_gradient_matches_analytic(fw, cache, binding, mode, dtype):
+    case = _tutorial_case(binding.op, "mean")
+    wrt = differentiable_input(binding.op)
+    expected, _, rounded, _ = expected_for(case, dtype, "grad")
+    got = _call_built(fw, cache, binding, case, dtype, mode, "grad")
+    where = f"[d sum({binding.name}) / d {wrt} {binding.op} tutorial {dtype} {mode}]"
+    assert got.dtype == np.dtype(dtype) and got.shape == rounded[wrt].shape, where
+    rtol, atol = GRAD_TOL[dtype]
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=where)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("binding", DEFAULT, ids=lambda b: b.name)
+def test_low_precision_runs_in_its_dtype_and_passes_the_kits_check(fw, cache, binding, dtype):
+    # Compiled only, as one XLA compile is far cheaper than eager's many: the
+    # CLI run covers eager low precision and gradients.
+    case = _tutorial_case(binding.op, "none")
+    fields = run_check(ADAPTER, fw, binding, case, dtype, "compiled", "cpu", "value", cache)
+    where = f"[{binding.name} {binding.op} tutorial {dtype} compiled]"
+    assert fields["result_dtype"] == dtype, f"out.dtype={fields['result_dtype']}, but should be {dtype} {where}"
+    assert fields["status"] == "pass", f"{fields['status']}: {fields['message']} {where}"
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_low_precision_conversion_round_trips_bit_for_bit(fw, dtype):
+    rounded = round_to(np.array(LOW_PRECISION_SPECIALS), dtype)
+    array = ADAPTER.to_framework(fw, rounded, dtype, "cpu")
+    assert array.dtype == numpy_dtype(dtype), f"to_framework gave {array.dtype} for {dtype}"
+    back = ADAPTER.to_numpy(fw, array)
+    assert isinstance(back, np.ndarray) and back.dtype == numpy_dtype(dtype), f"to_numpy gave {back.dtype}"
+    # Bits, not values: -0.0, NaN and subnormals must survive unchanged.
+    assert np.array_equal(back.view(np.uint16), rounded.view(np.uint16)), (dtype, rounded, back)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_float64_arrays_are_rounded_once_as_the_kit_rounds(fw, dtype):
+    # Rounding through float32 first would round these ties the other way.
+    values = np.array([1 + 2.0**-11 + 2.0**-40, 1 + 2.0**-8 + 2.0**-30, 0.1])
+    back = ADAPTER.to_numpy(fw, ADAPTER.to_framework(fw, values, dtype, "cpu"))
+    assert np.array_equal(back.view(np.uint16), round_to(values, dtype).view(np.uint16)), (dtype, back)
+
+
+def test_bfloat16_labels_stay_integer_labels(fw):
+    labels = ADAPTER.to_framework(fw, np.array([2, 0, 1]), "bfloat16", "cpu")
+    assert labels.dtype == np.int32
+
+
+class _CountingAdapter:
+    """The JAX adapter, counting its build() calls and the traces of the forward it was given."""
+
+    def __init__(self):
+        self.builds = self.traces = 0
+
+    def __getattr__(self, name):
+        return getattr(ADAPTER, name)
+
+    def build(self, fw, forward, mode, wrt):
+        self.builds += 1
+
+        def counted(inputs):
+            self.traces += 1
+            return forward(inputs)
+
+        return ADAPTER.build(fw, counted, mode, wrt)
+
+
+def test_compiled_callables_are_built_and_traced_once_per_key(fw):
+    counting, cache = _CountingAdapter(), CallCache()
+    binding = BINDINGS["optax.squared_error"]
+    case = _tutorial_case("mean_squared_error", "none")
+    for _ in range(3):
+        fields = run_check(counting, fw, binding, case, "float32", "compiled", "cpu", "value", cache)
+        assert fields["status"] == "pass", fields
+    assert (counting.builds, counting.traces) == (1, 1), "jax.jit should build and trace once for one key"
+    for _ in range(2):
+        run_check(counting, fw, binding, case, "float32", "compiled", "cpu", "grad", cache)
+    assert (counting.builds, counting.traces) == (2, 2), "jax.jit(jax.grad) should build and trace once per key"
+    # Eager autodiff re-runs the forward on every call: one build, one trace per call.
+    for _ in range(2):
+        run_check(counting, fw, binding, case, "float32", "eager", "cpu", "grad", cache)
+    assert (counting.builds, counting.traces) == (3, 4), (counting.builds, counting.traces)
+
+
+def test_build_refuses_an_unknown_mode(fw):
+    with pytest.raises(ValueError, match="mode 'compiled-xla'"):
+        ADAPTER.build(fw, lambda inputs: inputs, "compiled-xla", None)
