@@ -9,6 +9,7 @@ blamed on the op. A check is of the op's value or of its gradient.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Any, Callable
 
 import numpy as np
@@ -158,16 +159,25 @@ def _behaviour(actual: np.ndarray) -> str:
 
 
 class CallCache:
-    """Callables built per (binding, mode, quantity, dtype, shapes, params), so each compiles once."""
+    """Callables built per (binding, mode, quantity, dtype, shapes, params), so each compiles once.
 
-    def __init__(self) -> None:
-        self._built: dict[tuple, Callable] = {}
+    The most recently used ones are kept (compiled executables hold memory: a
+    whole run's worth reached 4 GB under JAX).
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._built: OrderedDict[tuple, Callable] = OrderedDict()
+        self.size = size
 
     def get(self, adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: str, mode: str, quantity: str):
         shapes = tuple((k, v.shape) for k, v in sorted(case.inputs.items()))
         key = (binding.op, binding.name, mode, quantity, dtype, shapes, repr(sorted(case.params.items())))
-        if key not in self._built:
+        if key in self._built:
+            self._built.move_to_end(key)
+        else:
             self._built[key] = build_callable(adapter, fw, binding, dict(case.params), mode, quantity)
+            if len(self._built) > self.size:
+                self._built.popitem(last=False)
         return self._built[key]
 
 
