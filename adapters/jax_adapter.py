@@ -191,17 +191,17 @@ class JaxAdapter:
     distributions = ("jax", "jaxlib", "optax")
     dtypes = ("float16", "bfloat16", "float32", "float64")
     modes = ("eager", "compiled")
-    devices = ("cpu",)
+    devices = ("cpu", "cuda")
     gradients = True
     bindings = BINDINGS
 
     def load(self) -> SimpleNamespace:
-        """Return jax, jax.numpy and optax, with float64 on and JAX kept on the CPU.
+        """Return jax, jax.numpy and optax, with float64 on.
 
         x64 must be set before any array exists: without it JAX silently
-        turns every float64 input into float32.
+        turns every float64 input into float32. Every input is placed on the
+        check's device explicitly, so JAX's default platform does not matter.
         """
-        os.environ.setdefault("JAX_PLATFORMS", "cpu")
         import jax
 
         jax.config.update("jax_enable_x64", True)
@@ -232,8 +232,16 @@ class JaxAdapter:
             grad = jax.jit(grad)
         return lambda inputs: grad(inputs[wrt], {k: v for k, v in inputs.items() if k != wrt})
 
+    def device_available(self, fw: Any, device: str) -> str | None:
+        """Return why JAX cannot place arrays on ``device`` here, or None."""
+        try:
+            fw.jax.devices(device)
+        except RuntimeError as exc:
+            return f"jax has no {device} device here ({' '.join(str(exc).split())[:200]})"
+        return None
+
     def to_framework(self, fw: Any, array: np.ndarray, dtype: str, device: str) -> Any:
-        """Return ``array`` as a jax.Array on the CPU: floats as ``dtype``, integers as int32.
+        """Return ``array`` as a jax.Array on ``device``: floats as ``dtype``, integers as int32.
 
         bfloat16 arrives as an ml_dtypes array (dtype kind "V"), which JAX
         takes as is: integer-ness is the only test that tells labels apart.

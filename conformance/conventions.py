@@ -44,13 +44,15 @@ def _log_clamp(op: str, inputs: dict, params: dict, dtype: str) -> np.ndarray:
 def _keras_clip(op: str, inputs: dict, params: dict, dtype: str) -> np.ndarray:
     p, z = inputs["probabilities"], inputs["labels"]
     low, high = _in_dtype(KERAS_EPSILON, dtype), _in_dtype(1.0 - KERAS_EPSILON, dtype)
-    if op == "categorical_cross_entropy":
-        axis = params["axis"]
-        p = np.clip(p / np.sum(p, axis=axis, keepdims=True), low, high)
-        values = -np.sum(_xlogy(z, np.log(p)), axis=axis)
-    else:
-        p = np.clip(p, low, high)
-        values = -(_xlogy(z, np.log(p)) + _xlogy(1 - z, np.log(1 - p)))
+    # plain products, as Keras writes them: where the clip limit rounds to 1 (float16), 0 * log(0) is NaN there too
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if op == "categorical_cross_entropy":
+            axis = params["axis"]
+            p = np.clip(p / np.sum(p, axis=axis, keepdims=True), low, high)
+            values = -np.sum(z * np.log(p), axis=axis)
+        else:
+            p = np.clip(p, low, high)
+            values = -(z * np.log(p) + (1 - z) * np.log(1 - p))
     return np.asarray(reduce(values, params["reduction"]))
 
 

@@ -263,7 +263,9 @@ def selected_adapters(options: RunOptions, emit_problem: Callable[[str], None]) 
 
 
 def _chosen(case: Case, patterns: list[str] | None) -> bool:
-    return not patterns or any(fnmatchcase(case.id, p) or fnmatchcase(case.key, p) for p in patterns)
+    # exact names first: op[id] holds brackets, which a shell pattern reads as a character class
+    return not patterns or any(p in (case.id, case.key) or fnmatchcase(case.id, p) or fnmatchcase(case.key, p)
+                               for p in patterns)
 
 
 def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Callable[[str], None],
