@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -197,6 +198,14 @@ class _Worker:
 SIGNALS = {6: "SIGABRT: an abort", 9: "SIGKILL: the out-of-memory killer, or kill -9", 11: "SIGSEGV: a segfault"}
 
 
+def _stopped_from_outside(kind: str, exitcode) -> bool:
+    """Return whether a worker was ended by SIGTERM/SIGINT/SIGHUP: the whole run is being stopped, not the check."""
+    if kind == "died" and exitcode in (-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP):
+        _STOPPING.set()
+        return True
+    return False
+
+
 def _describe_death(exitcode: int | None, tail: str) -> str:
     if exitcode is not None and exitcode < 0:
         how = f"signal {-exitcode}" + (f", {SIGNALS[-exitcode]}" if -exitcode in SIGNALS else "")
@@ -221,6 +230,8 @@ def run_framework(ref: str, adapter: Adapter, cases: list[Case], options: RunOpt
 def _drive(worker: _Worker, adapter, version, cases, pending: list[Task], options: RunOptions, emit: Emit) -> list[Task]:
     """Feed ``pending`` to one worker; return the tasks left when it had to be abandoned."""
     kind, payload = worker.receive(options.load_timeout)
+    if _STOPPING.is_set() or _stopped_from_outside(kind, payload):
+        return []
     if kind != "ready":
         why = payload if kind == "load-error" else _describe_death(payload, worker.log_tail()) if kind == "died" \
             else f"framework did not load within {options.load_timeout:.0f} s"
@@ -233,7 +244,7 @@ def _drive(worker: _Worker, adapter, version, cases, pending: list[Task], option
     by_number = {t.number: t for t in pending}
     while by_number:
         kind, *payload = worker.receive(options.timeout)
-        if _STOPPING.is_set():
+        if _STOPPING.is_set() or _stopped_from_outside(kind, payload[0] if payload else None):
             return []
         if kind == "record":
             number, fields = payload
@@ -298,6 +309,8 @@ def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Ca
         futures = [pool.submit(run_framework, n, a, selected, options, emit_to) for n, a in adapters]
         for future in futures:
             future.result()
+        if _STOPPING.is_set():  # a worker was terminated from outside: the run did not finish
+            raise KeyboardInterrupt("a worker was terminated by a signal")
         return counts
     except BaseException:
         _STOPPING.set()  # interrupted: no worker restarts, every live worker killed, threads return
