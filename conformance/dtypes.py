@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 def numpy_dtype(name: str) -> np.dtype:
     """Return the NumPy dtype for a dtype name; bfloat16 needs the ml_dtypes package."""
+    import numpy as np  # here, not at the top: the pytest plugin reads DTYPES at every pytest start
+
     if name == "bfloat16":
         try:
             import ml_dtypes
@@ -22,4 +27,6 @@ def numpy_dtype(name: str) -> np.dtype:
 
 def round_to(values: np.ndarray, name: str) -> np.ndarray:
     """Return ``values`` rounded to the dtype ``name`` (round to nearest even)."""
+    import numpy as np
+
     return np.asarray(values).astype(numpy_dtype(name))

@@ -23,7 +23,7 @@ def pytest_addhooks(pluginmanager) -> None:
     pluginmanager.add_hookspecs(pytest_hooks)
 
 
-def pytest_addoption(parser, pluginmanager) -> None:
+def pytest_addoption(parser) -> None:
     from conformance.pytest_options import add_options
 
     add_options(parser)

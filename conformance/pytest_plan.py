@@ -10,13 +10,13 @@ id of a gradient check); a binding name that more than one adapter declares
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 from conformance.adapter import AdapterError, resolve_adapter
 from conformance.cases import Case
 from conformance.loader import load_paths
 from conformance.runner import LARGE_ELEMENTS, RunOptions, Task, framework_version, plan, registered_frameworks
+from conformance.runner import _chosen  # the CLI's own case selection, so both select the same cases
 
 QUANTITY_SUFFIX = {"value": "", "grad": "-grad"}
 
@@ -54,12 +54,8 @@ class Plan:
 
 
 def check_name(key: str, label: str, dtype: str, mode: str, device: str, quantity: str = "value") -> str:
-    """Return a check's item id, e.g. ``sigmoid_cross_entropy[tutorial-5x3]-torch.nn.functional.mse_loss-float32-eager-cpu``."""
+    """Return a check's item id: ``op[case]-binding-dtype-mode-device``, then ``-grad`` for a gradient check."""
     return f"{key}-{label}-{dtype}-{mode}-{device}{QUANTITY_SUFFIX.get(quantity, '-' + quantity)}"
-
-
-def _chosen(case: Case, patterns: list[str] | None) -> bool:
-    return not patterns or any(p in (case.id, case.key) or fnmatchcase(case.id, p) for p in patterns)
 
 
 def select(cases: list[Case], options: RunOptions) -> tuple[list[Case], list[str]]:
@@ -122,12 +118,12 @@ def framework_checks(ref: str, adapter, cases: list[Case], options: RunOptions, 
                           task.device, task.quantity)
         checks.append(Check(name, adapter.framework, version, ref, task.case, b.name, task.dtype, task.mode,
                             task.device, task.quantity, task=task))
-    dims = {name: list(values) for name, values in (("quantity", ("value", "grad")), ("dtype", options.dtypes))}
+    dtypes = list(options.dtypes)
 
-    def key(check: Check) -> tuple:
-        return (position[check.case.key], dims["quantity"].index(check.quantity),
-                dims["dtype"].index(check.dtype) if check.dtype in dims["dtype"] else 0,
-                check.mode or "", check.device or "", order.get(check.binding, -1))
+    def key(check: Check) -> tuple:  # the runner's order: case, quantity, dtype, mode, device, binding
+        return (position[check.case.key], check.quantity != "value",
+                dtypes.index(check.dtype) if check.dtype in dtypes else 0, check.mode or "", check.device or "",
+                order.get(check.binding, -1))
 
     return sorted(checks, key=key)
 

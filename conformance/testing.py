@@ -14,18 +14,17 @@ fixture with the ``conformance_cases`` marker gives these cases as parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 from conformance.cases import Case
+from conformance.runner import LARGE_ELEMENTS
+from conformance.runner import _chosen  # the CLI's --cases selection, so both select the same cases
 from conformance.tolerance import Bound
 
 __all__ = ["ConformanceCase", "ConformanceMismatch", "as_numpy", "assert_conforms", "cases", "select_cases"]
-
-LARGE_ELEMENTS = 1_000_000
 
 
 class ConformanceMismatch(AssertionError):
@@ -140,10 +139,6 @@ def _has_flags(case: Case, flags: Iterable[str] | None, exclude: Iterable[str] |
     return not (exclude and set(exclude) & set(case.flags))
 
 
-def _chosen(case: Case, patterns: Iterable[str] | None) -> bool:
-    return not patterns or any(p in (case.id, case.key) or fnmatchcase(case.id, p) for p in patterns)
-
-
 def _vector_paths(ops: Iterable[str], vectors: Iterable[str | Path] | None) -> list[Path]:
     """Return the vector files to read: the given ones, else only the shipped files of these ops."""
     from conformance.loader import default_vector_dir
@@ -165,7 +160,9 @@ def select_cases(ops: Iterable[str], *, cases: Iterable[str] | None = None, flag
     corpus = load_paths(_vector_paths(ops, vectors))
     if corpus.problems:
         raise ValueError("problems in vector files: " + "; ".join(str(p) for p in corpus.problems))
-    return [c for c in corpus.cases if c.op in ops and _chosen(c, cases) and _has_flags(c, flags, exclude_flags)
+    patterns = list(cases or [])
+    return [c for c in corpus.cases
+            if c.op in ops and _chosen(c, patterns) and _has_flags(c, flags, exclude_flags)
             and (outcomes is None or c.outcome in outcomes) and (large or c.size <= LARGE_ELEMENTS)]
 
 

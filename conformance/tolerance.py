@@ -62,8 +62,11 @@ def term_scale(case: Case, inputs: dict[str, np.ndarray]) -> np.ndarray:
     of about u times them, whoever computes it; anything beyond is the
     implementation's own loss of precision.
     """
-    if case.op in ("mean_squared_error", "nll_loss"):  # a rounded subtraction and square; a negation
-        return np.zeros(next(iter(inputs.values())).shape)
+    if case.op == "mean_squared_error":  # a rounded subtraction and square
+        return np.zeros(inputs["predictions"].shape)
+    if case.op == "nll_loss":  # a negation of the picked log-probability: exact
+        logp = inputs["log_probabilities"]
+        return np.zeros(np.delete(np.asarray(logp.shape), case.params["axis"] % max(logp.ndim, 1)))
     if case.op == "binary_cross_entropy":  # log(p) and log(1 - p): 1 - p rounds to about u
         z = np.asarray(inputs["labels"], dtype=np.float64)
         return np.abs(z) + np.abs(1 - z)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from vectorgen import dense_softmax, mse, sigmoid, sparse_softmax, weighted  # noqa: E402
+from vectorgen import binary, categorical, dense_softmax, mse, nll, sigmoid, sparse_softmax, weighted  # noqa: E402
 from vectorgen.emit import render  # noqa: E402
 
-MODULES = (mse, sigmoid, weighted, dense_softmax, sparse_softmax)
+MODULES = (mse, sigmoid, weighted, dense_softmax, sparse_softmax, binary, categorical, nll)
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "vectors"
 
 

@@ -9,6 +9,8 @@ import jsonschema
 import pytest
 from vector_corpus import FILES, VECTORS, raw
 
+from conformance.ops import OPS
+
 SCHEMA_PATH = VECTORS / "schema" / "loss-vectors-1.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
@@ -129,3 +131,28 @@ def test_expected_is_optional_only_for_other_outcomes():
     for outcome in ("implementation-defined", "raises"):
         case["outcome"] = outcome
         assert not errors(doc), f"{outcome}: {errors(doc)}"
+
+
+def _input_rules() -> dict[str, tuple[list, list]]:
+    """Return {op: (required input names, allowed input names)} as the schema states them."""
+    rules = {}
+    for block in SCHEMA["allOf"]:
+        inputs = block["then"]["properties"]["groups"]["items"]["properties"]["cases"]["items"]["properties"]["inputs"]
+        rules[block["if"]["properties"]["op"]["const"]] = (inputs["required"], inputs["propertyNames"]["enum"])
+    return rules
+
+
+def test_the_schema_names_every_op_and_exactly_its_inputs():
+    assert SCHEMA["properties"]["op"]["enum"] == list(OPS)
+    assert _input_rules() == {op: (list(spec.input_names), list(spec.input_names)) for op, spec in OPS.items()}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_a_case_with_another_ops_input_name_is_rejected(path):
+    doc = raw(path)
+    small = copy.deepcopy({**doc, "groups": [{**doc["groups"][0], "cases": [_first_case(doc)]}]})
+    assert not errors(small), errors(small)
+    inputs = _first_case(small)["inputs"]
+    first = next(iter(inputs))
+    inputs["logits" if first != "logits" else "predictions"] = inputs.pop(first)
+    assert errors(small), f"{path.name}: the schema accepted a case whose {first} input was renamed"

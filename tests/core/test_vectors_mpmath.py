@@ -2,7 +2,7 @@
 
 Bounds, with u = 2**-53 (float64 unit roundoff) and ulp(v) = np.spacing of the float64 nearest to v:
 
-* each unreduced value (one per element; one per sample for the softmax ops):
+* each unreduced value (one per element; one per sample for the ops with a class axis):
   ``|stored - mp| <= 2 ulp(mp)``;
 * ``sum`` of n unreduced values t_i:
   ``|stored - mp| <= sum_i 2 ulp(t_i) + (n - 1) u sum_i |t_i|``: every term may carry its
@@ -12,8 +12,9 @@ Bounds, with u = 2**-53 (float64 unit roundoff) and ulp(v) = np.spacing of the f
 
 A non-finite expected value must be the same NaN or the same infinity as the mpmath value.
 
-Gradients (``expected_grad``, d sum(output) / d logits or predictions) are checked against mpmath's central
-difference (step 1e-20) of the same mpmath losses, at 20 digits above their working precision, divided by the
+Gradients (``expected_grad``, d sum(output) / d of the differentiable input: logits, predictions, probabilities or
+log-probabilities) are checked against mpmath's central difference (step 1e-20; for a probability p, 1e-20 times
+the smaller of p and 1 - p) of the same mpmath losses, at 20 digits above their working precision, divided by the
 element or sample count for ``mean``. Per element, with the C and E of ``mp_reference.gradient_slack``:
 ``|stored - mp| <= 4 ulp(mp) + 4 u C + 2 u E``. For hard labels and the sigmoid ops C = E = 0 and this is 4 ulp;
 C lets soft labels cancel (the derivative is a difference of two parts), E lets softmax's exp(x_j - max - lse)
@@ -21,11 +22,13 @@ turn the rounding of its exponent into a relative error. A case of more than 2 *
 on GRAD_SAMPLE elements drawn with a fixed seed plus its largest and smallest gradient (the mpmath derivative costs
 two loss evaluations per element, at hundreds of digits for extreme logits).
 
-Non-finite inputs (``NonFinite``, ``NonFiniteLogits``): an unreduced value is checked as above (mpmath's
-infinities give inf for a logit at infinity against its label and NaN for a NaN; a sum or mean of them is the same
-special value). A gradient element whose sample holds a non-finite input has no derivative in the ordinary sense;
-it is checked against the limit of the textbook derivative (``mp_reference.gradient_limit``): the same NaN or
-infinity where that is not finite, else within ``4 ulp + 2 u E``.
+Non-finite inputs and the ends of the domain (``NonFinite``, ``NonFiniteLogits``, ``ProbabilityAtBoundary``,
+``NonFiniteProbabilities``, ``NonFiniteLogProbabilities``): an unreduced value is checked as above (mpmath's
+infinities give inf for a logit at infinity against its label or for log 0 under a nonzero label, 0 for a term of
+weight 0, and NaN for a NaN; a sum or mean of them is the same special value). A gradient element whose sample holds
+a non-finite input, or whose probability is 0 or 1, has no two-sided derivative; it is checked against the limit of
+the textbook derivative (``mp_reference.gradient_limit``): the same NaN or infinity where that is not finite, else
+within ``4 ulp + 2 u E``.
 """
 
 from __future__ import annotations
@@ -110,7 +113,10 @@ def test_expected_agrees_with_mpmath(case):
 
 
 @pytest.mark.parametrize("key", ["mean_squared_error[random-4x5]", "softmax_cross_entropy[random-soft-16x10]",
-                                 "sigmoid_cross_entropy[tutorial-5x3-sum]", "sparse_softmax_cross_entropy[random-16x10-mean]"])
+                                 "sigmoid_cross_entropy[tutorial-5x3-sum]",
+                                 "sparse_softmax_cross_entropy[random-16x10-mean]",
+                                 "binary_cross_entropy[random-soft-4x5]", "binary_cross_entropy[near-zero-probabilities]",
+                                 "categorical_cross_entropy[random-soft-16x10-mean]", "nll_loss[random-16x10-sum]"])
 def test_the_mpmath_check_rejects_values_just_outside_the_bound(key):
     case = next(c for c in VALUE_CASES if c.key == key)
     assert mp_mismatch(case, case.expected) is None
@@ -131,6 +137,24 @@ def test_mp_reference_textbook_values():
     # past the magnitude cap a loss below float64's range may lose its digits, but never becomes log(0)
     assert 0 <= mpr.sparse_softmax_ce([1.0e4, 0.0], 0) < mpf(10) ** -340
     assert abs(mpr.weighted_bce(7.0e4, 0.0) - 7.0e4) < mpf(10) ** -30 and mpr.weighted_bce(-7.0e4, 0.0) < mpf(10) ** -340
+    # limits: a zero-weighted term is 0; a +inf logit takes all the probability; two have no limit
+    assert mpr.weighted_bce(math.inf, 1.0, 2.5) == 0 and mpr.weighted_bce(-math.inf, 0.0) == 0
+    assert mpr.weighted_bce(math.inf, 0.0) == mp.inf
+    assert mpr.softmax_ce([math.inf, 0.5, 6.0], [1.0, 0.0, 0.0]) == 0
+    assert mpr.sparse_softmax_ce([math.inf, 0.5, 6.0], 2) == mp.inf
+    assert abs(mpr.softmax_ce([-math.inf, 0.5, 6.0], [0.0, 0.0, 1.0]) - mp.log(1 + mp.exp(-5.5))) < mpf(10) ** -38
+    assert mp.isnan(mpr.softmax_ce([math.inf, math.inf, 0.0], [1.0, 0.0, 0.0]))
+
+
+def test_mp_reference_probability_values():
+    assert mpr.bce(0.5, 1.0) == mp.log(2) and mpr.bce(0.5, 0.3) == mp.log(2)
+    assert mpr.bce(0.0, 0.0) == 0 and mpr.bce(1.0, 1.0) == 0 and mpr.bce(0.0, 1.0) == mp.inf
+    # 1 - p is formed exactly: -log(1 - 1e-300) keeps its digits, and -log(1 - 1e-7) is not -log of a rounded 1 - p
+    assert abs(mpr.bce(1.0e-300, 0.0) / mpf(1.0e-300) - 1) < mpf(10) ** -35
+    one_minus = 1 - mpf(1.0 - 1.0e-7)
+    assert abs(mpr.bce(1.0 - 1.0e-7, 0.0) + mp.log(one_minus)) < mpf(10) ** -35 and one_minus != mpf(1.0e-7)
+    assert abs(mpr.cce([0.25] * 4, [0.25] * 4) - mp.log(4)) < mpf(10) ** -38 and mpr.cce([0.0, 1.0], [0.0, 1.0]) == 0
+    assert mpr.nll([-1.5, -0.5], 1) == mpf(0.5) and mpr.nll([math.nan, -0.5], 1) == mpf(0.5)
 
 
 def naive(case, dtype) -> np.ndarray:
@@ -202,7 +226,7 @@ def mp_gradients(case) -> dict[tuple, tuple]:
     if case.key not in _GRAD_CACHE:
         out = {}
         for index in grad_indices(case):
-            if mpr.sample_is_finite(case.op, case.inputs, case.params, index):
+            if mpr.has_derivative(case.op, case.inputs, case.params, index):
                 exact = mpr.gradient(case.op, case.inputs, case.params, index)
                 cancelled, conditioned = mpr.gradient_slack(case.op, case.inputs, case.params, index)
             else:
@@ -236,7 +260,10 @@ def test_expected_grad_agrees_with_the_mpmath_derivative(case):
 
 @pytest.mark.parametrize("key", ["mean_squared_error[random-4x5-mean]", "sigmoid_cross_entropy[random-soft-4x5]",
                                  "softmax_cross_entropy[random-soft-16x10]", "sparse_softmax_cross_entropy[many-64x64-sum]",
-                                 "weighted_sigmoid_cross_entropy[random-4x5-per-class]"])
+                                 "weighted_sigmoid_cross_entropy[random-4x5-per-class]",
+                                 "binary_cross_entropy[random-soft-4x5-mean]",
+                                 "binary_cross_entropy[near-one-probabilities]",
+                                 "categorical_cross_entropy[near-zero-probabilities]", "nll_loss[axis1-random-2x4x3]"])
 def test_the_gradient_check_rejects_values_just_outside_the_bound(key):
     case = next(c for c in VALUE_CASES if c.key == key)
     assert grad_mismatch(case, case.expected_grad) is None
@@ -290,8 +317,17 @@ def test_precision_probes_defeat_the_formulas_they_target(case):
         assert worst_relative(cancelling_form(case, np.float32), case.expected) > 1e-3, case.key
     elif case.op.endswith("softmax_cross_entropy"):
         assert worst_relative(plain_logsumexp(case, np.float64), case.expected) > 1e-3, case.key
+    elif case.op == "binary_cross_entropy":
+        assert worst_relative(log_of_one_minus(case, np.float64), case.expected) > 1e-3, case.key
     else:
         assert worst_relative(naive_weighted(case, np.float64), case.expected) > 1e-3, case.key
+
+
+def log_of_one_minus(case, dtype) -> np.ndarray:
+    """Return -(z log p + (1 - z) log(1 - p)) with 1 - p rounded before the log (not log1p), unreduced, in ``dtype``."""
+    p, z = case.inputs["probabilities"].astype(dtype), case.inputs["labels"].astype(dtype)
+    with np.errstate(all="ignore"):
+        return -(np.where(z == 0, dtype(0), z * np.log(p)) + np.where(z == 1, dtype(0), (1 - z) * np.log(1 - p)))
 
 
 def naive_weighted(case, dtype) -> np.ndarray:

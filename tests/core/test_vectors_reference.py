@@ -8,7 +8,7 @@ values: only their form is checked here.
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
 import numpy as np
 import pytest
@@ -131,13 +131,19 @@ def test_numbers_read_back_as_floats_and_ints(path):
             assert not wrong, f"{path.name} {case['id']}: {key} holds non-floats {wrong[:3]} (write 1.0e-05, not 1e-05)"
 
 
+def is_drawn(case) -> bool:
+    """Return whether a case's inputs are random draws: seeded-random, or the log of Dirichlet draws (nll_loss)."""
+    return case.source["inputs"] == "seeded-random" or "LogDirichletDraw" in case.flags
+
+
 def test_every_reduction_and_layout_is_covered():
     for op in OPS:
         cases = [case for case in VALUE_CASES if case.op == op]
         reductions = {case.params["reduction"] for case in cases}
         assert reductions == {"none", "sum", "mean"}, f"{op}: reductions covered {sorted(reductions)}"
-        shapes = {tuple(case.source["generator"]["shape"]) for case in cases if case.source["inputs"] == "seeded-random"}
+        shapes = {_first_input(case).shape for case in cases if is_drawn(case)}
         assert len(shapes) >= 3 and any(len(s) == 3 for s in shapes), f"{op}: seeded shapes {sorted(shapes)}"
+        assert any(_first_input(case).shape[:1] == (1,) for case in cases), f"{op}: no batch of one"
         if any(param.name == "axis" for param in OPS[op].params):
             axes = {case.params["axis"] for case in cases}
             assert {0, 1} <= axes, f"{op}: class axes covered {sorted(axes)}; need 0 and 1 besides -1"
@@ -225,13 +231,30 @@ def _first_input(case) -> np.ndarray:
     return case.inputs[next(iter(case.inputs))]
 
 
+LOGIT_OPS = ("sigmoid_cross_entropy", "weighted_sigmoid_cross_entropy", "softmax_cross_entropy",
+             "sparse_softmax_cross_entropy")
+PROBABILITY_OPS = ("binary_cross_entropy", "categorical_cross_entropy")
+# ManyTerms sizes: 4096 elements, 2048 for the ops added later (to keep the corpus near 3.5 MB)
+MANY_TERMS = {op: 2048 if op in (*PROBABILITY_OPS, "nll_loss") else 4096 for op in OPS}
+
+
 @pytest.mark.parametrize("op", sorted(OPS))
 def test_precision_probes_are_present_and_probe_what_they_say(op):
     many = _flagged(op, "ManyTerms")
     assert {c.params["reduction"] for c in many} == {"sum", "mean"}, f"{op}: ManyTerms reductions"
-    assert all(_first_input(c).size >= 4096 for c in many), f"{op}: ManyTerms sizes {[_first_input(c).size for c in many]}"
-    if op == "mean_squared_error":
-        return
+    sizes = [_first_input(c).size for c in many]
+    assert all(size >= MANY_TERMS[op] for size in sizes), f"{op}: ManyTerms sizes {sizes}"
+    if op in LOGIT_OPS:
+        _check_logit_probes(op)
+    elif op in PROBABILITY_OPS:
+        _check_probability_probes(op)
+    elif op == "nll_loss":
+        extreme = {float(v) for c in _flagged(op, "ExtremeLogProbabilities") for v in np.ravel(c.expected)}
+        assert {1.0e-300, 1.0e4} <= extreme and any(700 < v < 746 for v in extreme), f"{op}: {sorted(extreme)}"
+        assert any((c.expected < 0).any() for c in _flagged(op, "ScoresNotLogProbabilities")), f"{op}: a negative loss"
+
+
+def _check_logit_probes(op: str) -> None:
     tiny = [v for c in _flagged(op, "NearZeroLoss") for v in np.ravel(c.expected)]
     assert any(0 < v < 1e-17 for v in tiny), f"{op}: NearZeroLoss values {tiny}"
     saturating = {abs(v) for c in _flagged(op, "Float16Saturation") for v in np.ravel(c.inputs["logits"])}
@@ -244,3 +267,44 @@ def test_precision_probes_are_present_and_probe_what_they_say(op):
         sums = {float(s) for c in _flagged(op, "LabelsNotNormalized")
                 for s in np.ravel(np.sum(c.inputs["labels"], axis=c.params["axis"]))}
         assert any(s > 1 for s in sums) and any(s < 1 for s in sums), f"{op}: label sums {sums}"
+
+
+def _probabilities(op: str, flag: str) -> set[float]:
+    return {float(v) for c in _flagged(op, flag) for v in np.ravel(c.inputs["probabilities"])}
+
+
+def _check_probability_probes(op: str) -> None:
+    near_zero, near_one = _probabilities(op, "NearZeroProbability"), _probabilities(op, "NearOneProbability")
+    assert {1.0e-8, 1.0e-7, 1.0e-45, 1.0e-300} <= near_zero, f"{op}: NearZeroProbability {sorted(near_zero)}"
+    assert {1.0 - 1.0e-7, 1.0 - 1.0e-8, 1.0 - 2.0**-53} <= near_one, f"{op}: NearOneProbability {sorted(near_one)}"
+    clip = _probabilities(op, "KerasClip")
+    assert {1.0e-7, 1.0 - 1.0e-7} <= clip, f"{op}: KerasClip probabilities {sorted(clip)}"
+    # 1e-300 underflows float32 and 1e-45 is a float32 subnormal: where the two dtypes' cases part
+    assert np.float32(1.0e-300) == 0 and 0 < np.float32(1.0e-45) < np.finfo(np.float32).smallest_normal
+    if op == "binary_cross_entropy":
+        tiny = [v for c in _flagged(op, "NearZeroLoss") for v in np.ravel(c.expected)]
+        assert any(0 < v < 1e-17 for v in tiny), f"{op}: NearZeroLoss values {tiny}"
+    else:
+        sums = {float(s) for c in _flagged(op, "ProbabilitiesNotNormalized")
+                for s in np.ravel(np.sum(c.inputs["probabilities"], axis=c.params["axis"]))}
+        assert any(s > 1 for s in sums) and any(s < 1 for s in sums), f"{op}: probability sums {sums}"
+
+
+LOG_DIRICHLET = [case for case in CORPUS.cases if "LogDirichletDraw" in case.flags]
+
+
+def test_there_are_log_dirichlet_draws():
+    assert {case.op for case in LOG_DIRICHLET} == {"nll_loss"} and len(LOG_DIRICHLET) >= 5
+
+
+@pytest.mark.parametrize("case", LOG_DIRICHLET, ids=lambda c: c.key)
+def test_log_dirichlet_inputs_equal_their_redraw_exactly(case):
+    recipe = json.loads(case.source["reference"][case.source["reference"].index("{"):])
+    drawn = generate_inputs(recipe["op"], recipe["generator"], recipe["params"])
+    assert case.source["inputs"] == "hand-written" and recipe["params"]["axis"] == case.params["axis"], case.key
+    assert list(recipe["generator"]["distributions"]["logits"].items()) == [("dist", "dirichlet"), ("alpha", 1.0)]
+    log_p = np.log(drawn["logits"])
+    assert np.array_equal(log_p, case.inputs["log_probabilities"]) and log_p.dtype == np.float64, case.key
+    assert np.array_equal(drawn["labels"], case.inputs["labels"]) and case.inputs["labels"].dtype == np.int64, case.key
+    probabilities = np.exp(case.inputs["log_probabilities"])
+    assert np.allclose(probabilities.sum(axis=case.params["axis"]), 1.0, rtol=0, atol=1e-12), case.key

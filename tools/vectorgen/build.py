@@ -62,7 +62,8 @@ def generated(case_id: str, comment: str, *, seed: int, shape: list, distributio
     return Draft(case_id, comment, generator=generator, source="generated", **options)
 
 
-def _arrays(op: str, inputs: dict) -> dict[str, np.ndarray]:
+def as_arrays(op: str, inputs: dict) -> dict[str, np.ndarray]:
+    """Return hand-written inputs as arrays: float64, or int64 for an op's integer inputs, in the op's input order."""
     spec = get_op(op)
     if list(inputs) != list(spec.input_names):
         raise ValueError(f"{op}: inputs must be {list(spec.input_names)} in that order, got {list(inputs)}")
@@ -109,7 +110,7 @@ def finish(op: str, group_params: dict, draft: Draft) -> dict:
     if draft.generator:
         inputs = generate_inputs(op, draft.generator, params)
     else:
-        inputs = _arrays(op, draft.inputs)
+        inputs = as_arrays(op, draft.inputs)
     resolved = get_op(op).resolve_params(params)
     problem = get_op(op).check_shapes(inputs, resolved)
     if problem:

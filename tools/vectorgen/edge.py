@@ -38,13 +38,17 @@ NOTES = {
     ),
     "NonFiniteLogits": (
         "Logits hold NaN or an infinity. A NaN logit makes its loss NaN (for the softmax ops, its sample's loss). "
-        "At an infinite logit the loss is its limit: outcome value where the limit exists and the float64 reference "
-        "computes it (inf for a logit at infinity against its label; the gradient is the limit of the derivative, "
-        "sigmoid(x) - z or softmax(x) - z); implementation-defined where every evaluation of the formula meets "
-        "inf - inf (+inf on a softmax label class, whose limit is 0). Sums and means of a NaN are NaN, of inf inf."
+        "At an infinite logit the loss is its limit and the gradient the limit of the derivative (sigmoid(x) - z, "
+        "or sum(z) softmax(x) - z); the float64 reference computes both. A logit at infinity against its label "
+        "costs inf; one at infinity on the side of its label (sigmoid: +inf with label 1, -inf with label 0) costs "
+        "0, since the other term has weight 0 for every finite logit and so in the limit. A softmax +inf logit "
+        "takes all the probability: 0 if its class holds all the label mass, inf if another class holds some; a "
+        "-inf logit has probability 0 and drops out unless labelled (then inf). An evaluation that meets inf - inf "
+        "or 0 * inf gives NaN there and misses the limit. Sums and means of a NaN are NaN, of inf inf."
     ),
     "EmptyBatch": (
-        "Inputs of shape [0, 3]: no samples. none gives an empty result ([0, 3]; [0] for the softmax ops), sum gives "
+        "Inputs of shape [0, 3]: no samples. none gives an empty result ([0, 3]; [0] for the ops with a class axis), "
+        "sum gives "
         "0 (the empty sum) and mean gives NaN: the mean is the sum over the count, 0 / 0, which IEEE 754 makes NaN "
         "and which mathematics leaves without a value; a framework that returns 0 reports a perfect loss for a "
         "batch it never saw. Nested lists cannot hold the shape [0, 3] (an empty list reads back as [0]), so these "
@@ -55,6 +59,34 @@ NOTES = {
         "Every weight on the loss is zero: pos_weight 0 (a list of zeros, or the scalar 0) with labels 1, or dense "
         "label rows of zeros. Each term is 0, and so are sum and mean, which divide by the number of elements or "
         "samples, not by the total weight (a framework that normalises by the weight divides 0 by 0)."
+    ),
+    "ProbabilityAtBoundary": (
+        "Probabilities of exactly 0 or 1, against each label. A label weight on an outcome of probability 0 costs "
+        "-log 0 = inf (binary: z > 0 at p = 0, or z < 1 at p = 1; categorical: z_j > 0 at p_j = 0), and the "
+        "gradient -z / p or (1 - z) / (1 - p) is -inf or inf there. A zero weight costs nothing: 0 log 0 = 0, as "
+        "0 log p is 0 for every p in (0, 1) and so in the limit; p = 1 with label 1, p = 0 with label 0, or "
+        "p_j = 0 on an unlabelled class give 0, and the gradient is the one-sided derivative (-1 at p = 1, z = 1; "
+        "1 at p = 0, z = 0; 0 on an unlabelled class). An evaluation as z * log(p) gives 0 * -inf = NaN there."
+    ),
+    "NonFiniteProbabilities": (
+        "A probability is NaN. Binary cross-entropy: that element's loss is NaN (p is in a term of nonzero weight "
+        "whatever the label). Categorical: a NaN on a labelled class makes its sample's loss NaN; a NaN only on "
+        "classes whose label is 0 is implementation-defined: the loss -sum z_j log p_j does not depend on those "
+        "p_j, and the reference (0 log p = 0) gives the loss over the labelled classes, but xlogy-style "
+        "evaluations (scipy.special.xlogy(0, nan) and torch.xlogy(0, nan) are NaN) and Keras, which divides by "
+        "sum(p) first, give NaN. Sums and means of a NaN are NaN."
+    ),
+    "ProbabilityOutsideUnitInterval": (
+        "Probabilities -0.25 and 1.25, outside [0, 1]. The formula still evaluates where its logs are of positive "
+        "numbers, to a negative loss (-log 1.25 with label 1, -log(1 + 0.25) with label 0), and is NaN where they "
+        "are not; no value is a cross-entropy. PyTorch's binary_cross_entropy raises, Keras clips into "
+        "[1e-7, 1 - 1e-7]: implementation-defined, and the case records which."
+    ),
+    "NonFiniteLogProbabilities": (
+        "Log-probabilities hold NaN or -inf (probability 0). The loss -log_p[label] reads the label's entry only: "
+        "-inf there costs inf, NaN there gives NaN, and either one off the label leaves the loss finite. The "
+        "gradient is -1 at the label and 0 elsewhere whatever the values (the derivative of -x), which is what a "
+        "gather's backward gives. Sums and means of a NaN are NaN, of inf inf."
     ),
 }
 
@@ -77,9 +109,10 @@ def params_for(reduction: str, **params) -> dict:
 def empty_batch(op: str, distributions: dict, **params) -> list:
     """Return the three EmptyBatch cases of ``op`` (none, sum, mean), generated with shape [0, 3]."""
     what = {"none": "an empty result", "sum": "0, the empty sum", "mean": "NaN, 0 / 0"}
+    first = next(iter(distributions))
 
     def make(suffix: str, reduction: str):
-        comment = f"A batch of no samples (logits or predictions of shape [0, 3]), {reduction}: {what[reduction]}."
+        comment = f"A batch of no samples ({first} of shape [0, 3]), {reduction}: {what[reduction]}."
         return generated(f"empty-batch-0x3{suffix}", comment, seed=0, shape=[0, 3], distributions=distributions,
                          flags=("EmptyBatch",), params=params_for(reduction, **params))
 
@@ -106,6 +139,7 @@ def formula_comment(op: str, lead: str, why: str) -> Callable:
 OUTSIDE_UNIT_INTERVAL = {"logits": [[-2.0, 0.0, 3.0], [-2.0, 0.0, 3.0]], "labels": [[-0.5] * 3, [1.5] * 3]}
 NAN_LOGITS = {"logits": [[NAN, 1.0, NAN]], "labels": [[1.0, 1.0, 0.0]]}
 INF_AGAINST_LABELS = {"logits": [[INF, -INF]], "labels": [[0.0, 1.0]]}
+INF_WITH_LABELS = {"logits": [[INF, -INF]], "labels": [[1.0, 0.0]]}
 NAN_WHAT = {"none": "NaN where the logit is NaN; the finite element keeps its loss", "sum": "the sum is NaN",
             "mean": "the mean is NaN"}
 
@@ -135,7 +169,15 @@ def sigmoid_cases(op: str, weight: str, gradient: str) -> list:
                     f"each, and the reference gives inf; the gradient is the derivative's limit: {gradient}.",
                     INF_AGAINST_LABELS, params=params_for(reduction), flags=("NonFiniteLogits", "SingleSample"))
 
-    return [made for make in (outside, nan_logit, against) for made in reductions(make)]
+    def along(suffix: str, reduction: str):
+        return case(f"inf-logits-with-labels{suffix}",
+                    f"Logit +inf with label 1 and -inf with label 0{weight}, {reduction}: each loss tends to 0 "
+                    "(softplus(-x) at +inf, softplus(x) at -inf; the other term has weight 0 for every finite logit), "
+                    "and the reference gives 0; the gradient tends to 0. Evaluating the zero-weighted term as "
+                    "0 * softplus(+-inf) gives 0 * inf = NaN instead.",
+                    INF_WITH_LABELS, params=params_for(reduction), flags=("NonFiniteLogits", "SingleSample"))
+
+    return [made for make in (outside, nan_logit, against, along) for made in reductions(make)]
 
 
 SOFTMAX_LOGITS = [[2.0, 0.5, 6.0], [0.1, 0.0, 3.0]]  # the tutorial's; the first sample's logit 0 is replaced
@@ -146,6 +188,28 @@ def softmax_inputs(first_logit: float, classes: list[int], dense: bool) -> dict:
     logits = [[first_logit, *SOFTMAX_LOGITS[0][1:]], SOFTMAX_LOGITS[1]]
     labels = [[1.0 if k == c else 0.0 for k in range(3)] for c in classes] if dense else classes
     return {"logits": logits, "labels": labels}
+
+
+# id -> (x[0, 0], the two samples' classes, the comment after "<the logits>, <labels>, <reduction>")
+INFINITE_SOFTMAX = {
+    "pos-inf-logit-on-label": (INF, [0, 1], (
+        "the first loss log(1 + sum_j e^(x_j - x_0)) tends to 0 as x_0 grows (the +inf class takes all the "
+        "probability), and mathematics and the reference give that limit, 0, with gradient softmax(x) - z = 0 on the "
+        "sample. An evaluation that forms x_0 - max or logsumexp(x) - x_0 meets inf - inf and gives NaN, which "
+        "misses it.")),
+    "neg-inf-logit-on-label": (-INF, [0, 1], (
+        "the labelled class's probability tends to 0, so the first loss tends to +inf and the reference gives inf; "
+        "the gradient is the derivative's limit, softmax(x) - z: -1 at the -inf logit, the softmax of the finite "
+        "logits elsewhere.")),
+    "pos-inf-logit-off-label": (INF, [2, 1], (
+        "the +inf class takes all the probability, so the labelled class's tends to 0 and the first loss to +inf, "
+        "which the reference gives; the gradient tends to softmax(x) - z = [1, 0, -1] on that sample. Evaluations "
+        "meeting inf - inf give NaN.")),
+    "neg-inf-logit-off-label": (-INF, [2, 1], (
+        "the -inf class has probability 0 exactly, so the first loss is the loss over the other two classes and its "
+        "gradient 0 at the -inf logit.{naive}")),
+}
+ZERO_TIMES_INF = " Evaluating the unlabelled class's term as 0 * log_softmax = 0 * -inf gives NaN instead."
 
 
 def softmax_cases(op: str, dense: bool) -> list:
@@ -159,20 +223,16 @@ def softmax_cases(op: str, dense: bool) -> list:
                     f"on no label), {reduction}: {what}.", softmax_inputs(NAN, [2, 1], dense),
                     params=params_for(reduction), flags=("NonFiniteLogits",))
 
-    def pos_inf_on_label(suffix: str, reduction: str):
-        comment = formula_comment(
-            op, f"The tutorial's logits with x[0, 0] = +inf, {label}s 0 and 1, {reduction}.",
-            "the first loss log(1 + sum_j e^(x_j - x_0)) tends to 0 as x_0 grows, but every evaluation at +inf meets "
-            "inf - inf (x_0 - max, or logsumexp(x) - x_0), so a framework may return NaN, 0 or raise.")
-        return case(f"pos-inf-logit-on-label{suffix}", comment, softmax_inputs(INF, [0, 1], dense),
-                    params=params_for(reduction), outcome="implementation-defined", flags=("NonFiniteLogits",))
+    def infinite(case_id: str):
+        first, classes, text = INFINITE_SOFTMAX[case_id]
 
-    def neg_inf_on_label(suffix: str, reduction: str):
-        return case(f"neg-inf-logit-on-label{suffix}",
-                    f"The tutorial's logits with x[0, 0] = -inf, {label}s 0 and 1, {reduction}: the labelled class's "
-                    "probability tends to 0, so the first loss tends to +inf and the reference gives inf; the "
-                    "gradient is the derivative's limit, softmax(x) - z: -1 at the -inf logit, the softmax of the "
-                    "finite logits elsewhere.", softmax_inputs(-INF, [0, 1], dense), params=params_for(reduction),
-                    flags=("NonFiniteLogits",))
+        def make(suffix: str, reduction: str):
+            lead = (f"The tutorial's logits with x[0, 0] = {'+' if first > 0 else ''}{first}, {label}s "
+                    f"{classes[0]} and {classes[1]}, {reduction}: ")
+            return case(f"{case_id}{suffix}", lead + text.format(naive=ZERO_TIMES_INF if dense else ""),
+                        softmax_inputs(first, classes, dense), params=params_for(reduction), flags=("NonFiniteLogits",))
 
-    return [made for make in (nan_logit, pos_inf_on_label, neg_inf_on_label) for made in reductions(make)]
+        return make
+
+    makers = (nan_logit, *(infinite(case_id) for case_id in INFINITE_SOFTMAX))
+    return [made for make in makers for made in reductions(make)]
