@@ -9,7 +9,8 @@
 3. The workers' peak memory on the language-model-scale case (4096 x 32000
    sparse cross-entropy, float32) against the memory of its inputs.
 
-Usage: python benchmarks/cost.py [--skip-full] [--skip-memory] [--json FILE]
+Usage: python benchmarks/cost.py [--skip-full] [--skip-memory] [--full-cases PATTERNS]
+                                 [--full-frameworks LIST] [--json FILE]
 """
 
 from __future__ import annotations
@@ -70,15 +71,16 @@ def measure_overheads() -> list[dict]:
     return results
 
 
-def full_run(out: Path) -> dict:
+def full_run(out: Path, cases: str | None, frameworks: str | None) -> dict:
+    selection = (["--cases", cases] if cases else []) + (["--frameworks", frameworks] if frameworks else [])
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "conformance", "run", "--dtypes", "float16,bfloat16,float32,float64",
-                           "--modes", "eager,compiled", "--grad", "--quiet", "--out", str(out)],
+                           "--modes", "eager,compiled", "--grad", "--quiet", "--out", str(out), *selection],
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
     records = [json.loads(line) for line in out.read_text().splitlines()]
     summary = records[-1]
-    return {"seconds": seconds, "target_s": 90, "ratio_to_target": seconds / 90, "exit_code": done.returncode,
+    return {"selection": selection or "every case, every installed framework", "seconds": seconds, "target_s": 90, "ratio_to_target": seconds / 90, "exit_code": done.returncode,
             "counts": summary.get("counts"), "checks": sum(1 for r in records if r.get("record") == "check")}
 
 
@@ -107,6 +109,8 @@ def main() -> None:
     parser.add_argument("--overhead-of", help=argparse.SUPPRESS)
     parser.add_argument("--skip-full", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--full-cases", help="limit the timed full run to these case patterns (default: all)")
+    parser.add_argument("--full-frameworks", help="limit the timed full run to these frameworks (default: all)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if args.overhead_of:
@@ -115,7 +119,7 @@ def main() -> None:
     figures: dict = {"overhead": measure_overheads()}
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_full:
-            figures["full_run"] = full_run(Path(tmp) / "full.jsonl")
+            figures["full_run"] = full_run(Path(tmp) / "full.jsonl", args.full_cases, args.full_frameworks)
         if not args.skip_memory:
             figures["lm_memory"] = lm_memory(Path(tmp) / "lm.jsonl")
     print(json.dumps(figures, indent=2))
