@@ -29,4 +29,4 @@ def round_to(values: np.ndarray, name: str) -> np.ndarray:
     """Return ``values`` rounded to the dtype ``name`` (round to nearest even)."""
     import numpy as np
 
-    return np.asarray(values).astype(numpy_dtype(name))
+    return np.asarray(values).astype(numpy_dtype(name), copy=False)  # no copy when already in the dtype: model-scale inputs are large
