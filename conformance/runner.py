@@ -60,6 +60,7 @@ class Task:
     mode: str
     device: str
     quantity: str = "value"
+    unclaimed: str | None = None  # why the adapter does not claim this dtype/mode/device; run anyway to see
 
 
 def registered_frameworks() -> list[str]:
@@ -126,16 +127,28 @@ def plan(adapter: Adapter, cases: list[Case], options: RunOptions, emit: Emit) -
                 continue
             for binding in bindings:
                 named = {**base, **where, "binding": binding.name, "call": binding.call, "kind": binding.kind}
-                reason = (_unsupported(adapter, dtype, mode, device) or binding.not_applicable(case.inputs, case.params)
+                reason = (binding.not_applicable(case.inputs, case.params)
                           or (_grad_reason(adapter, binding, case) if quantity == "grad" else None))
                 if reason:
                     emit(check_record(**named, status="not-applicable", message=reason))
                 else:
-                    tasks.append(Task(len(tasks), index, case, binding, dtype, mode, device, quantity))
+                    unclaimed = _unsupported(adapter, dtype, mode, device)
+                    tasks.append(Task(len(tasks), index, case, binding, dtype, mode, device, quantity, unclaimed))
     return tasks
 
 
+def _unclaimed_result(task: Task, fields: dict) -> dict:
+    """Return the fields of a check the adapter does not claim: not applicable, saying whether it worked anyway."""
+    if fields["status"] in ("pass", "definition-difference"):
+        outcome = "passed" if fields["status"] == "pass" else "matched a declared convention"
+        return {**fields, "status": "not-applicable", "classification": "works-unclaimed",
+                "message": f"{task.unclaimed}, yet the check ran and {outcome}: the adapter could claim it"}
+    return {"status": "not-applicable", "message": task.unclaimed}
+
+
 def _task_record(task: Task, adapter: Adapter, version: str | None, fields: dict) -> dict:
+    if task.unclaimed:
+        fields = _unclaimed_result(task, fields)
     b = task.binding
     return check_record(**_base(task.case, adapter, version), binding=b.name, call=b.call, kind=b.kind,
                         quantity=task.quantity, dtype=task.dtype, mode=task.mode, device=task.device, **fields)

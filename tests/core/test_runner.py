@@ -76,10 +76,15 @@ def test_op_without_binding_is_not_applicable():
     assert records[0]["binding"] is None and "fake has no native op for mean_squared_error" in records[0]["message"]
 
 
-def test_undeclared_dtype_is_not_applicable():
-    records = records_of(FakeAdapter, cases(), dtypes=["float16"])
-    assert {r["status"] for r in records} == {"not-applicable"}
-    assert "declares no dtype float16" in records[0]["message"]
+def test_undeclared_dtype_is_not_applicable_and_says_whether_it_works_anyway():
+    records = by_binding(records_of(FakeAdapter, cases(), dtypes=["float16"]), "float16")
+    assert {r["status"] for r in records.values()} == {"not-applicable"}
+    # the claim is probed, so a matrix cannot shrink silently: fake.good works in float16 though undeclared
+    assert records["fake.good"]["classification"] == "works-unclaimed"
+    assert records["fake.good"]["message"] == ("fake adapter declares no dtype float16 (it has float32, float64), "
+                                               "yet the check ran and passed: the adapter could claim it")
+    assert records["fake.raises"]["classification"] is None
+    assert records["fake.raises"]["message"].startswith("fake adapter declares no dtype float16")
 
 
 def test_missing_framework_is_skipped_with_the_reason():
