@@ -13,7 +13,8 @@ COLUMNS = ("pass", "definition-difference", "fail", "error", "crashed", "timeout
 def failure_line(record: dict) -> str:
     """Return the one-line report of a failing check: where, then what."""
     where = f"{record['op']}[{record['case']}] {record['binding'] or '-'} {record['dtype']} {record['mode']} {record['device']}"
-    return f"{record['status'].upper()} {where}: {record['message']}"
+    kind = f" [{record['classification']}]" if record.get("classification") else ""
+    return f"{record['status'].upper()}{kind} {where}: {record['message']}"
 
 
 class Tally:

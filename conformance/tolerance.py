@@ -51,7 +51,8 @@ class Bound:
 
     def describe(self) -> str:
         """Return the bound as a short human sentence."""
-        worst = float(np.max(self.allowed)) if self.allowed.size else 0.0
+        finite = np.asarray(self.allowed)[np.isfinite(self.allowed)]  # a non-finite expected value allows no error
+        worst = float(np.max(finite)) if finite.size else 0.0
         return f"{self.model} (largest allowed abs error {worst:.3g})"
 
 

@@ -56,7 +56,7 @@ def test_failure_exits_1_and_names_case_binding_dtype_worst_element_and_bound(wr
     assert done.returncode == 1
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
     assert line.startswith(
-        "FAIL sigmoid_cross_entropy[wrong-expected] conformance.reference.sigmoid_cross_entropy float64 eager cpu: "
+        "FAIL [bug] sigmoid_cross_entropy[wrong-expected] conformance.reference.sigmoid_cross_entropy float64 eager cpu: "
         "1 of 2 elements off; worst at index [1]: expected 0.127, got 0.126928011042972")
     assert "bound: derived (largest allowed abs error" in line
 

@@ -44,7 +44,7 @@ def test_each_status_becomes_a_pytest_outcome_with_the_kits_message(pytester):
     # fake.good passes, fake.wrong fails, fake.raises errors, fake.sum_only takes only reduction=sum
     result.assert_outcomes(passed=1, failed=2, skipped=1)
     result.stdout.fnmatch_lines([
-        "FAIL sigmoid_cross_entropy[[]moderate[]] fake.wrong float64 eager cpu: 2 of 2 elements off; worst at index "
+        "FAIL [[]bug[]] sigmoid_cross_entropy[[]moderate[]] fake.wrong float64 eager cpu: 2 of 2 elements off; worst at index "
         "[[]0[]]: expected 1.3132616875182228, got 1.326394304393405 (abs err 0.0131, rel err 0.01, *",
         "call: reference * 1.01",
         f"vector: {vectors / 'v0.yaml'}:*",
@@ -110,7 +110,7 @@ def test_junitxml_names_each_check_and_carries_the_message(pytester):
     cases = {case.get("name"): case for case in ET.parse(pytester.path / "junit.xml").iter("testcase")}
     wrong = cases["sigmoid_cross_entropy[moderate]-fake.wrong-float64-eager-cpu"]
     assert wrong.get("classname") == "conformance"
-    assert wrong.find("failure").text.startswith("FAIL sigmoid_cross_entropy[moderate] fake.wrong float64 eager cpu: "
+    assert wrong.find("failure").text.startswith("FAIL [bug] sigmoid_cross_entropy[moderate] fake.wrong float64 eager cpu: "
                                                  "2 of 2 elements off;")
     assert cases["sigmoid_cross_entropy[moderate]-fake.sum_only-float64-eager-cpu"].find("skipped") is not None
 
