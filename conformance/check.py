@@ -20,7 +20,7 @@ from conformance.cases import Case
 from conformance.classify import matching_convention, numerical_or_bug
 from conformance.compare import Target, compare_to, describe_failure
 from conformance.conventions import CONVENTIONS
-from conformance.dtypes import round_to
+from conformance.dtypes import round_to, widen
 from conformance.tolerance import derive_bound, derive_grad_bound, smallest_normal
 
 MAX_MESSAGE = 500
@@ -51,19 +51,15 @@ def _rounded_inputs(case: Case, dtype: str) -> tuple[dict[str, np.ndarray], dict
 BLOCK_ELEMENTS = 1 << 22  # the reference works on blocks of rows this big, so large cases stay within memory
 
 
-def _widen(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {k: v if np.issubdtype(v.dtype, np.integer) else v.astype(np.float64) for k, v in inputs.items()}
-
-
 def reference_terms(case: Case, in_dtype: dict[str, np.ndarray]) -> np.ndarray:
     """Return the unreduced float64 reference on the dtype-rounded inputs, a block of rows at a time."""
     params = {**case.params, "reduction": "none"}
     first = next(iter(in_dtype.values()))
     axis = case.params.get("axis", -1) % max(first.ndim, 1)
     if case.size <= BLOCK_ELEMENTS or first.ndim < 2 or axis == 0:
-        return reference.compute(case.op, _widen(in_dtype), params)
+        return reference.compute(case.op, widen(in_dtype), params)
     rows = max(1, BLOCK_ELEMENTS * len(first) // case.size)
-    blocks = [reference.compute(case.op, _widen({k: v[i : i + rows] for k, v in in_dtype.items()}), params)
+    blocks = [reference.compute(case.op, widen({k: v[i : i + rows] for k, v in in_dtype.items()}), params)
               for i in range(0, len(first), rows)]
     return np.concatenate(blocks)
 

@@ -9,13 +9,14 @@ import numpy as np
 from conformance import conventions
 from conformance.adapter import Binding
 from conformance.cases import Case
+from conformance.dtypes import widen
 from conformance.compare import Target, _errors, compare_to
 from conformance.tolerance import K, derive_bound, unit_roundoff
 
 
 def matching_convention(case: Case, binding: Binding, inputs: dict, actual: np.ndarray, dtype: str) -> str | None:
     """Return the first convention the binding declares whose value ``actual`` matches, or None."""
-    widened = {k: v if np.issubdtype(v.dtype, np.integer) else v.astype(np.float64) for k, v in inputs.items()}
+    widened = widen(inputs)
     for name in binding.conventions:
         value = conventions.compute(name, case.op, widened, case.params, dtype)
         terms = conventions.compute(name, case.op, widened, {**case.params, "reduction": "none"}, dtype)

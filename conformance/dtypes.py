@@ -30,3 +30,10 @@ def round_to(values: np.ndarray, name: str) -> np.ndarray:
     import numpy as np
 
     return np.asarray(values).astype(numpy_dtype(name), copy=False)  # no copy when already in the dtype: model-scale inputs are large
+
+
+def widen(inputs: dict) -> dict:
+    """Return the inputs with floating arrays (bfloat16 included) as float64 and integer labels unchanged."""
+    import numpy as np
+
+    return {k: v if np.issubdtype(v.dtype, np.integer) else v.astype(np.float64) for k, v in inputs.items()}
