@@ -1,8 +1,9 @@
-"""The command line: ``python -m conformance run | vectors validate | adapters``."""
+"""The command line: ``python -m conformance run | vectors validate | adapters | matrix | diff | compare | repro``."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import time
@@ -13,11 +14,14 @@ from conformance import __version__
 from conformance.adapter import AdapterError, framework_versions, load_adapter, missing_requirement, resolve_adapter
 from conformance.loader import load_paths
 from conformance.options import RUN_OPTIONS
-from conformance.results import ResultsWriter, exit_code, header_record, summary_record
+from conformance.progress import Progress
+from conformance.results import FAILING, ResultsWriter, exit_code, header_record, summary_record
 from conformance.runner import RunOptions, registered_frameworks, run
 from conformance.summary import ConsoleReporter
 
 EXIT_VECTOR_PROBLEMS = 2
+# commands that live in modules of their own: each has add_parser(commands) and main(args) -> int
+COMMAND_MODULES = {"matrix": "conformance.matrix_cli", "diff": "conformance.diff_cli", "compare": "conformance.diff_cli"}
 DEFAULT_OUT = "conformance-results.jsonl"
 
 
@@ -30,22 +34,29 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"loss-conformance {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     runner = commands.add_parser("run", help="check every framework's loss ops against the float64 reference")
-    for spec in RUN_OPTIONS:
-        if spec.flag:
-            runner.add_argument(f"--{spec.name}", action="store_true", help=spec.help)
-        else:
-            runner.add_argument(f"--{spec.name}", type=_argtype(spec.parse), default=spec.default,
-                                metavar=spec.metavar, help=spec.help)
-    runner.add_argument("--vectors", nargs="+", metavar="PATH", help="vector files or directories (default: the shipped vectors)")
+    add_run_options(runner)
     runner.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"results file, JSON Lines (default: {DEFAULT_OUT})")
-    runner.add_argument("--all-bindings", action="store_true",
-                        help="also run the bindings that run only when asked: the tutorial's hand-written formulas")
-    runner.add_argument("--quiet", action="store_true", help="print only the summary table")
     vectors = commands.add_parser("vectors", help="work with vector files").add_subparsers(dest="action", required=True)
     validate = vectors.add_parser("validate", help="check vector files; every problem with file, line and case")
     validate.add_argument("paths", nargs="+", metavar="PATH")
     commands.add_parser("adapters", help="list the registered adapters, their bindings and whether they can run here")
+    for module in dict.fromkeys(COMMAND_MODULES.values()):
+        importlib.import_module(module).add_parser(commands)
     return parser
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Add what to run (RUN_OPTIONS), --vectors, --all-bindings and --quiet: shared by `run` and `compare`."""
+    for spec in RUN_OPTIONS:
+        if spec.flag:
+            parser.add_argument(f"--{spec.name}", action="store_true", help=spec.help)
+        else:
+            parser.add_argument(f"--{spec.name}", type=_argtype(spec.parse), default=spec.default,
+                                metavar=spec.metavar, help=spec.help)
+    parser.add_argument("--vectors", nargs="+", metavar="PATH", help="vector files or directories (default: the shipped vectors)")
+    parser.add_argument("--all-bindings", action="store_true",
+                        help="also run the bindings that run only when asked: the tutorial's hand-written formulas")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary table; no progress bar")
 
 
 def _argtype(parse):
@@ -102,21 +113,30 @@ def command_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     counts: Counter = Counter()
     complete = False
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    with open(args.out, "w", encoding="utf-8") as stream:
+    progress = Progress.for_terminal(sys.stderr, args.quiet)
+    with open(args.out, "w", encoding="utf-8") as stream, progress:
         writer = ResultsWriter(stream)
         writer.write(header_record(__version__, corpus.digest, _frameworks_header(names), _gpus(), list(argv)))
 
         def emit(record: dict) -> None:
             writer.write(record)
+            if record["status"] in FAILING:
+                progress.clear()
             reporter(record)
+            progress.update(record)
 
         def emit_problem(message: str) -> None:
             nonlocal problems
             problems += 1
+            progress.clear()
             print(f"error: {message}", file=sys.stderr)
 
+        def note(message: str) -> None:
+            progress.clear()
+            print(f"note: {message}", file=sys.stderr)
+
         try:
-            counts = run(corpus.cases, options, emit, emit_problem, lambda m: print(f"note: {m}", file=sys.stderr))
+            counts = run(corpus.cases, options, emit, emit_problem, note)
             complete = True
         except (KeyboardInterrupt, Interrupted):
             counts = sum((Counter(fw) for fw in reporter.tally.counts.values()), Counter())
@@ -162,4 +182,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command_run(args, argv)
     if args.command == "vectors":
         return command_validate(args)
+    if args.command in COMMAND_MODULES:
+        return importlib.import_module(COMMAND_MODULES[args.command]).main(args)
     return command_adapters()

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import platform
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -54,6 +55,7 @@ def header_record(kit_version: str, vectors_digest: str, frameworks: dict, gpus:
         "kit_version": kit_version,
         "vectors_digest": vectors_digest,
         "python": platform.python_version(),
+        "executable": sys.executable,
         "platform": platform.platform(),
         "cpu": _cpu(),
         "cpu_count": os.cpu_count(),
@@ -75,14 +77,14 @@ def summary_record(counts: Counter, complete: bool, seconds: float, problems: in
     }
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """Return ``value`` with non-finite floats as strings, so the file stays strict JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -93,7 +95,7 @@ class ResultsWriter:
         self.stream = stream
 
     def write(self, record: dict) -> None:
-        self.stream.write(json.dumps(_clean(record), allow_nan=False) + "\n")
+        self.stream.write(json.dumps(json_safe(record), allow_nan=False) + "\n")
         self.stream.flush()
 
 
