@@ -88,6 +88,13 @@ def run_argv(args: argparse.Namespace) -> list[str]:
     return words
 
 
+def _stderr_fd():
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def _kit_version(python: str) -> str | None:
     try:
         out = subprocess.run([python, "-c", "import conformance; print(conformance.__version__)"],
@@ -116,7 +123,7 @@ def command_compare(args: argparse.Namespace) -> int:
         if args.quiet:
             command.append("--quiet")
         print(f"compare: {' '.join(command)}", file=sys.stderr, flush=True)
-        finished = subprocess.run(command)
+        finished = subprocess.run(command, stdout=_stderr_fd())  # standard output keeps only the diff
         if finished.returncode not in (0, 1, 2) or not path.exists():
             print(f"error: the run under {python} stopped (exit {finished.returncode}); see its output above",
                   file=sys.stderr)
