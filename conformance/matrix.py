@@ -139,7 +139,7 @@ class Distribution:
     values: list[float]
 
 
-ULP_EDGES = (0.0, 1.0, 10.0, 1e2, 1e3, 1e4, 1e6, math.inf)
+ULP_EDGES = (0.0, 1.0, 10.0, 1e2, 1e3, 1e4, 1e5, 1e6, math.inf)
 
 
 def _bin(value: float) -> int:

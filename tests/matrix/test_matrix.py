@@ -78,7 +78,7 @@ def test_distributions_count_each_decade_of_ulps_per_framework_and_dtype(tmp_pat
     records.append(check("err", status="error", ulp=None, over=None))  # nothing compared: not in the distribution
     matrix = build(read_runs([write(tmp_path / "r.jsonl", records)]))
     by_dtype = {d.dtype: d for d in matrix.distributions()}
-    edges = [0, 1, 10, 100, 1e3, 1e4, 1e6, np.inf]
+    edges = [0, 1, 10, 100, 1e3, 1e4, 1e5, 1e6, np.inf]
     for dtype, us in ulps.items():
         finite = [u for u in us if np.isfinite(u)]
         expected = list(np.histogram(finite, bins=edges)[0]) + [len(us) - len(finite)]
