@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     runner = commands.add_parser("run", help="check every framework's loss ops against the float64 reference")
     add_run_options(runner)
     runner.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"results file, JSON Lines (default: {DEFAULT_OUT})")
+    runner.add_argument("--matrix", metavar="FILE", help="also write the compatibility matrix of this run; the "
+                        "suffix picks the format: .html, .md, .csv or .json (see the matrix command)")
     vectors = commands.add_parser("vectors", help="work with vector files").add_subparsers(dest="action", required=True)
     validate = vectors.add_parser("validate", help="check vector files; every problem with file, line and case")
     validate.add_argument("paths", nargs="+", metavar="PATH")
@@ -144,6 +146,11 @@ def command_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             signal.signal(signal.SIGTERM, previous)
             writer.write(summary_record(counts, complete, time.perf_counter() - start, problems))
     reporter.finish(complete, args.out, problems)
+    if args.matrix:
+        from conformance.matrix_cli import write_matrix
+
+        write_matrix([args.out], args.matrix)
+        print(f"matrix: {args.matrix}")
     if not complete:
         return 130
     return exit_code(counts) or (EXIT_VECTOR_PROBLEMS if problems else 0)

@@ -182,12 +182,23 @@ class Matrix:
         return summaries
 
     def distributions(self) -> list[Distribution]:
-        """Return the ulp distribution of the compared checks per framework and dtype."""
+        """Return the ulp distribution of the compared checks per framework and dtype.
+
+        A framework seen at several versions or on several devices (merged files) gets one
+        distribution for each, labelled 'torch 2.11.0 cuda'."""
+        places: dict[str, set] = defaultdict(set)
+        for check in self.checks():
+            c = check.column
+            places[c.framework].add((c.version, c.device))
+
+        def label(c: Column) -> str:  # the framework, with version and device where there are several
+            return c.framework if len(places[c.framework]) == 1 else f"{c.framework} {c.version} {c.device}"
+
         values: dict[tuple[str, str], list[float]] = defaultdict(list)
         for check in self.checks():
             ulp = _measured(check, "max_ulp")
             if ulp is not None:
-                values[(check.column.framework, check.column.dtype)].append(ulp)
+                values[(label(check.column), check.column.dtype)].append(ulp)
         result = []
         for (framework, dtype), vals in sorted(values.items(), key=lambda kv: (kv[0][0], dtype_order(kv[0][1]))):
             counts = [0] * len(ULP_EDGES)

@@ -53,6 +53,14 @@ def render(matrix, fmt: str, title: str | None) -> str:
     return render_html(matrix, title)
 
 
+def write_matrix(results: list[str], out: str, fmt: str | None = None, rows: str | None = None,
+                 title: str | None = None) -> None:
+    """Write the matrix of these results files to ``out``, the format from its suffix unless given."""
+    fmt = fmt or _format(argparse.Namespace(format=None, out=out))
+    matrix = build(read_runs(results), rows=rows or ("op" if fmt == "md" else "case"))
+    Path(out).write_text(render(matrix, fmt, title), encoding="utf-8")
+
+
 def main(args: argparse.Namespace) -> int:
     fmt = _format(args)
     try:

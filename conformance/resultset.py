@@ -9,6 +9,7 @@ binding on two machines or two framework versions apart.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from dataclasses import dataclass, field
@@ -71,15 +72,26 @@ def finite(value: Any) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
+def _lines(stream, path):
+    """Yield (number, line) of a results file; a damaged gzip file is named like a damaged line."""
+    number_ = 0
+    try:
+        for number_, line in enumerate(stream, start=1):
+            yield number_, line
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}:{number_ + 1}: cannot be read ({exc})") from None
+
+
 def read_run(path: str | Path, index: int = 0) -> Run:
-    """Return the run in one results file; raise ResultsError naming the file and line of any problem."""
+    """Return the run in one results file (``.jsonl`` or ``.jsonl.gz``); raise ResultsError naming the file
+    and line of any problem."""
     header, summary, checks = None, None, []
     try:
-        stream = open(path, encoding="utf-8")
+        stream = gzip.open(path, "rt", encoding="utf-8") if str(path).endswith(".gz") else open(path, encoding="utf-8")
     except OSError as exc:
         raise ResultsError(f"{path}: cannot read: {exc.strerror or exc}") from None
     with stream:
-        for number_, line in enumerate(stream, start=1):
+        for number_, line in _lines(stream, path):
             if not line.strip():
                 continue
             try:

@@ -150,3 +150,35 @@ def test_a_real_run_makes_a_matrix(tmp_path):
     assert statuses == {"pass"} and {c.dtype for c in matrix.columns} == {"float32", "float64"}
     md = cli("matrix", out).stdout
     assert "conformance.reference.sigmoid_cross_entropy" in md and "numpy" in md
+
+
+def test_gzipped_results_files_read_like_plain_ones(tmp_path):
+    import gzip
+
+    plain = write(tmp_path / "r.jsonl", [check("a", ulp=2.0), check("b", status="fail", ulp=80.0, over=5.0)])
+    packed = tmp_path / "r.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert read_run(packed).checks == read_run(plain).checks
+    packed.write_bytes(gzip.compress(plain.read_bytes())[:-30])  # cut short
+    with pytest.raises(ResultsError, match="r.jsonl.gz:"):
+        read_run(packed)
+
+
+def test_distributions_of_merged_files_keep_versions_and_devices_apart(tmp_path):
+    cpu = write(tmp_path / "cpu.jsonl", [check("a", ulp=1.5)], header({"torch": "2.13.0"}))
+    gpu = write(tmp_path / "gpu.jsonl", [check("a", ulp=0.5, device="cuda", version="2.11.0")],
+                header({"torch": "2.11.0"}, gpu=["H100, 1"]))
+    labels = {d.framework: d.counts for d in build(read_runs([cpu, gpu])).distributions()}
+    assert set(labels) == {"torch 2.13.0 cpu", "torch 2.11.0 cuda"}
+    assert labels["torch 2.11.0 cuda"][0] == 1 and labels["torch 2.13.0 cpu"][1] == 1
+    assert [d.framework for d in build(read_runs([cpu])).distributions()] == ["torch"]
+
+
+@pytest.mark.parametrize("suffix", ["md", "html"])
+def test_run_writes_its_matrix_when_asked(tmp_path, suffix):
+    done = cli("run", "--frameworks", "numpy", "--ops", "mean_squared_error", "--cases", "exact*",
+               "--out", tmp_path / "r.jsonl", "--matrix", tmp_path / f"m.{suffix}", "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = (tmp_path / f"m.{suffix}").read_text()
+    assert "conformance.reference.mean_squared_error" in text
+    assert text.lstrip().startswith("<!DOCTYPE html>" if suffix == "html" else "# ")
