@@ -110,21 +110,21 @@ def classify(old: dict, new: dict, factor: float) -> tuple[str, str] | None:
     if after in ("crashed", "timeout") and before not in ("crashed", "timeout"):
         return "regression", f"new {after}: {new.get('message') or ''}"
     if before in GOOD and after in FAILING:
-        return "regression", f"{before} -> {after}: {new.get('message') or ''}"
+        return "regression", f"{before} → {after}: {new.get('message') or ''}"
     if before in FAILING and after == "pass":
-        return "fix", f"{before} -> pass"
+        return "fix", f"{before} → pass"
     if before in FAILING and after in FAILING:
-        return "still-failing", f"{before} -> {after}"
+        return "still-failing", f"{before} → {after}"
     if is_implementation_defined(old) or is_implementation_defined(new):
         if _behaviour(old) != _behaviour(new):
-            return "behaviour", f"{_behaviour(old)} -> {_behaviour(new)}"
+            return "behaviour", f"{_behaviour(old)} → {_behaviour(new)}"
         return None
     if {before, after} == {"pass", "definition-difference"}:
-        return "behaviour", f"{before} -> {after}: {new.get('message') or old.get('message') or ''}"
+        return "behaviour", f"{before} → {after}: {new.get('message') or old.get('message') or ''}"
     if before == after == "pass":
         old_ulp, new_ulp = _ulp(old), _ulp(new)
         if old_ulp is not None and new_ulp is not None and new_ulp > factor * max(old_ulp, ULP_FLOOR):
-            return "drift", f"max error {old_ulp:.3g} -> {new_ulp:.3g} ulp ({new_ulp / max(old_ulp, ULP_FLOOR):.3g}x)"
+            return "drift", f"max error {old_ulp:.3g} → {new_ulp:.3g} ulp ({new_ulp / max(old_ulp, ULP_FLOOR):.3g}x)"
     return None
 
 
@@ -179,7 +179,7 @@ def header_warnings(old_runs: list[Run], new_runs: list[Run], upgraded: str | No
             continue
         what = {"vectors_digest": "the vectors", "kit_version": "the kit", "cpu": "the CPU", "gpu": "the GPU",
                 "python": "Python"}.get(name, name)
-        warnings.append(f"{what} changed too: {' / '.join(sorted(a))} -> {' / '.join(sorted(b))}")
+        warnings.append(f"{what} changed too: {' / '.join(sorted(a))} → {' / '.join(sorted(b))}")
     if not frameworks:
         warnings.append("no framework version differs between the two results files")
     return warnings

@@ -83,7 +83,7 @@ def test_warns_when_more_than_the_upgraded_framework_changed(tmp_path):
     a, b = pair(tmp_path, [check()], [check()], old_head, new_head)
     warnings = diff([read_run(a)], [read_run(b)], upgraded="torch").warnings
     assert any("framework jax changed too" in w for w in warnings)
-    assert any(w.startswith("Python changed too: 3.11.7 -> 3.12.1") for w in warnings)
+    assert any(w.startswith("Python changed too: 3.11.7 → 3.12.1") for w in warnings)
     assert not any("torch" in w for w in warnings)
     a, b = pair(tmp_path, [check()], [check()])
     assert diff([read_run(a)], [read_run(b)]).warnings == []  # only torch changed: nothing to warn about
