@@ -8,6 +8,7 @@ blamed on the op. A check is of the op's value or of its gradient.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from typing import Any, Callable
@@ -274,7 +275,22 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
             "message": "; ".join([message, *notes])}
 
 
+_WRONG_CALL = re.compile(r"unexpected keyword argument|positional arguments? but \d+ (were|was) given|"
+                         r"missing \d+ required (positional|keyword-only) argument")
+
+
+def call_was_wrong(exc: BaseException) -> bool:
+    """Whether the exception says the call itself was wrong (the API has no such argument or attribute),
+    which tells nothing about how the op treats its inputs."""
+    if isinstance(exc, (AttributeError, NameError, ImportError)):
+        return True
+    return isinstance(exc, TypeError) and bool(_WRONG_CALL.search(str(exc)))
+
+
 def _judge_raised(case: Case, exc: BaseException) -> dict:
+    if call_was_wrong(exc):
+        return {"status": "error", "behaviour": "raised",
+                "message": f"the call itself failed, which shows nothing about the {case.outcome} outcome: {_short(exc)}"}
     if case.outcome == "raises":
         return {"status": "pass", "message": f"raised as required: {_short(exc)}", "behaviour": "raised"}
     return {"status": "pass", "message": f"implementation-defined: raised {_short(exc)}", "behaviour": "raised"}
