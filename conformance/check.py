@@ -22,6 +22,7 @@ from conformance.classify import matching_convention, numerical_or_bug
 from conformance.compare import Target, compare_to, describe_failure
 from conformance.conventions import CONVENTIONS
 from conformance.dtypes import round_to, widen
+from conformance.results import WRONG_CALL
 from conformance.tolerance import derive_bound, derive_grad_bound, smallest_normal
 
 MAX_MESSAGE = 500
@@ -244,6 +245,8 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
     except Exception as exc:  # the framework's exception is the result
         result = {"status": "error", "message": _short(exc), "behaviour": "raised"} if case.outcome == "value" \
             else _judge_raised(case, exc)
+        if call_was_wrong(exc):
+            result["classification"] = WRONG_CALL
         return {**result, "poisoned": True} if poisons_process(exc) else result
     fields = {"seconds": seconds, "result_dtype": str(actual.dtype), "behaviour": _behaviour(actual)}
     if case.outcome == "raises":

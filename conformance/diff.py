@@ -8,6 +8,7 @@ changed. Every matched change falls in one class:
   fails, errors, crashes or times out; and any new crash or timeout;
 * drift: a check that still passes but whose error grew more than a set factor;
 * fix: a failing check that now passes;
+* supported: a call the binding's API rejected before (no such argument) that it now takes;
 * behaviour: an implementation-defined case now does something else (raises
   where it returned a number, ...), or a check moved to or from a convention;
 * still failing, and unchanged.
@@ -23,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from conformance.matrix import dtype_order, is_implementation_defined, quantile
+from conformance.results import WRONG_CALL
 from conformance.resultset import Run, number
 
 FAILING = ("fail", "error", "crashed", "timeout")
@@ -111,6 +113,8 @@ def classify(old: dict, new: dict, factor: float) -> tuple[str, str] | None:
         return "regression", f"new {after}: {new.get('message') or ''}"
     if before in GOOD and after in FAILING:
         return "regression", f"{before} → {after}: {new.get('message') or ''}"
+    if before == "error" and old.get("classification") == WRONG_CALL and after in GOOD:
+        return "supported", f"the API rejected the call before ({old.get('message') or ''}); takes it now"
     if before in FAILING and after == "pass":
         return "fix", f"{before} → pass"
     if before in FAILING and after in FAILING:

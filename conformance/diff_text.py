@@ -13,6 +13,8 @@ SECTIONS = (
     ("regression", "Regressions", "passed before (or matched a declared convention), fail now; or a new crash"),
     ("drift", "Error drift", "still pass, but the largest error grew more than {factor:g}x (from at least 1 ulp)"),
     ("fix", "Fixes", "failed before, pass now"),
+    ("supported", "Newly supported calls", "the binding's API rejected the call before (no such argument or "
+                                           "attribute: a `wrong-call` error) and takes it now"),
     ("behaviour", "Behaviour changes", "implementation-defined cases that now do something else, and checks "
                                        "moving to or from a documented convention"),
     ("still-failing", "Still failing", "failed before and fail now"),

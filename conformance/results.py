@@ -19,6 +19,7 @@ from typing import IO, Any, Iterable, Iterator
 
 STATUSES = ("pass", "definition-difference", "fail", "error", "not-applicable", "skipped", "crashed", "timeout")
 FAILING = ("fail", "error", "crashed", "timeout")
+WRONG_CALL = "wrong-call"  # the classification of an error that says the API does not take the call at all
 CHECK_FIELDS = (
     "case", "op", "framework", "framework_version", "binding", "call", "kind", "quantity", "dtype", "mode",
     "device", "status", "max_abs_err", "max_rel_err", "max_ulp", "err_over_bound", "bound", "expected_source",

@@ -41,5 +41,6 @@ def test_a_wrong_call_is_an_error_not_the_required_raise(outcome):
     wrong = run_check(Adapter(), np, _raising(TypeError("f() got an unexpected keyword argument 'axis'"), case.op), case,
                       "float64", "eager", "cpu")
     assert wrong["status"] == "error" and "the call itself failed" in wrong["message"]
+    assert wrong["classification"] == "wrong-call"
     right = run_check(Adapter(), np, _raising(IndexError("label out of range"), case.op), case, "float64", "eager", "cpu")
     assert right["status"] == "pass" and "IndexError" in right["message"]

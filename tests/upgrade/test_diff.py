@@ -109,3 +109,10 @@ def test_bad_input_exits_2(tmp_path):
     assert done.returncode == 2 and "bad.jsonl:1" in done.stderr
     done = cli("diff", good, good, "--drift-factor", "0.5")
     assert done.returncode == 2 and "drift factor" in done.stderr
+
+
+def test_a_call_the_old_api_rejected_is_newly_supported_not_a_fix():
+    old = check(status="error", ulp=None, over=None, classification="wrong-call",
+                message="TypeError: f() got an unexpected keyword argument 'axis'")
+    assert classify(old, check(status="pass"), 4.0)[0] == "supported"
+    assert classify(check(status="pass"), old, 4.0)[0] == "regression"  # an API that drops an argument regresses
