@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from conformance.adapter import Binding
+from conformance.repro_source import ReproSource, jax_run, literal, reduced
 
 __all__ = ["JaxAdapter"]
 
@@ -87,9 +88,18 @@ def _weighted_log_sigmoid(fw, inputs, params):
     return _reduce(fw, values, params["reduction"])
 
 
+def _axis(inputs, params) -> dict:
+    """Return {'axis': axis} unless the class axis is the last one, optax's default.
+
+    optax before 0.2.4 has no ``axis`` argument; leaving out the default keeps those releases checkable
+    (for framework-upgrade validation) and changes nothing on newer ones."""
+    ndim, axis = inputs["logits"].ndim, params["axis"]
+    return {} if ndim and axis % ndim == ndim - 1 else {"axis": axis}
+
+
 def _softmax_cross_entropy(fw, inputs, params):
     """Return optax.softmax_cross_entropy(logits, labels, axis=axis), reduced."""
-    values = fw.optax.softmax_cross_entropy(inputs["logits"], inputs["labels"], axis=params["axis"])
+    values = fw.optax.softmax_cross_entropy(inputs["logits"], inputs["labels"], **_axis(inputs, params))
     return _reduce(fw, values, params["reduction"])
 
 
@@ -101,9 +111,7 @@ def _safe_softmax_cross_entropy(fw, inputs, params):
 
 def _integer_labels(fw, inputs, params):
     """Return optax.softmax_cross_entropy_with_integer_labels(logits, labels, axis=axis), reduced."""
-    values = fw.optax.softmax_cross_entropy_with_integer_labels(
-        inputs["logits"], inputs["labels"], axis=params["axis"]
-    )
+    values = fw.optax.softmax_cross_entropy_with_integer_labels(inputs["logits"], inputs["labels"], **_axis(inputs, params))
     return _reduce(fw, values, params["reduction"])
 
 
@@ -149,7 +157,7 @@ BINDINGS = (
         "optax.softmax_cross_entropy",
         "softmax_cross_entropy",
         _softmax_cross_entropy,
-        _reduced("optax.softmax_cross_entropy(logits, labels, axis=axis)"),
+        _reduced("optax.softmax_cross_entropy(logits, labels, axis=axis) (axis left out where it is the last)"),
     ),
     Binding(
         "optax.safe_softmax_cross_entropy",
@@ -162,7 +170,7 @@ BINDINGS = (
         "optax.softmax_cross_entropy_with_integer_labels",
         "sparse_softmax_cross_entropy",
         _integer_labels,
-        _reduced("optax.softmax_cross_entropy_with_integer_labels(logits, labels, axis=axis)"),
+        _reduced("optax.softmax_cross_entropy_with_integer_labels(logits, labels, axis=axis) (axis left out where it is the last)"),
     ),
     Binding(
         "composition:jnp.log(jax.nn.softmax)",
@@ -181,6 +189,36 @@ BINDINGS = (
         default=False,
     ),
 )
+
+
+# The calls as a user writes them, for ``python -m conformance repro`` (see conformance/repro_source.py):
+# binding function -> the loss body, given the reduction and the params, as source lines.
+def _repro(expr: str, setup: tuple[str, ...] = ()) -> Callable:
+    def body(reduction: str, params: Mapping[str, Any], axis_arg: str) -> tuple[str, ...]:
+        return (*setup, f"return {reduced(expr.format(**params, axis_arg=axis_arg), reduction, 'jnp.sum', 'jnp.mean')}")
+
+    return body
+
+
+def _repro_weighted(r: str, p: Mapping[str, Any], axis: str) -> tuple[str, ...]:
+    weight = p["pos_weight"]
+    # as the binding does: a list becomes an array of the logits' dtype, a number stays a Python number
+    setup = f"pos_weight = jnp.asarray({literal(weight)}, dtype=logits.dtype)" if isinstance(weight, list) \
+        else f"pos_weight = {literal(weight)}"
+    return _repro("pos_weight * labels * -jax.nn.log_sigmoid(logits) + (1 - labels) * -jax.nn.log_sigmoid(-logits)",
+                  (setup,))(r, p, axis)
+
+
+_REPRO_CALLS: dict[Callable, Callable] = {
+    _squared_error: _repro("optax.squared_error(predictions, targets)"),
+    _sigmoid_binary_cross_entropy: _repro("optax.sigmoid_binary_cross_entropy(logits, labels)"),
+    _weighted_log_sigmoid: _repro_weighted,
+    _softmax_cross_entropy: _repro("optax.softmax_cross_entropy(logits, labels{axis_arg})"),
+    _safe_softmax_cross_entropy: _repro("optax.safe_softmax_cross_entropy(logits, labels)"),
+    _integer_labels: _repro("optax.softmax_cross_entropy_with_integer_labels(logits, labels{axis_arg})"),
+    _naive_softmax: _repro("-jnp.sum(labels * jnp.log(jax.nn.softmax(logits, axis={axis})), axis={axis})"),
+    _naive_sigmoid: _repro("-labels * jnp.log(p) - (1 - labels) * jnp.log(1 - p)", ("p = jax.nn.sigmoid(logits)",)),
+}
 
 
 class JaxAdapter:
@@ -253,3 +291,23 @@ class JaxAdapter:
     def to_numpy(self, fw: Any, value: Any) -> np.ndarray:
         """Return a jax.Array as a NumPy array of the same dtype (bfloat16 as ml_dtypes.bfloat16)."""
         return np.asarray(value)
+
+
+    def repro_source(self, binding: Binding, params: Mapping[str, Any], dtype: str, mode: str, device: str,
+                     quantity: str, shapes: Mapping[str, tuple] | None = None) -> ReproSource:
+        """Return the binding's check as standalone JAX source, for ``python -m conformance repro``."""
+        body = _REPRO_CALLS.get(binding.fn)
+        if body is None:
+            raise NotImplementedError(f"no reproducer source for {binding.name}")
+        # as _axis() calls optax: no axis argument where the class axis is the last one
+        logits = SimpleNamespace(ndim=len((shapes or {}).get("logits", ())))
+        axis = f", axis={params['axis']}" if "axis" in params and _axis({"logits": logits}, params) else ""
+        return ReproSource(
+            prelude=("import jax", "", "jax.config.update(\"jax_enable_x64\", True)  # before any array: else float64 "
+                     "is float32", "import jax.numpy as jnp", "import optax"),
+            tensor=f"jax.device_put(jnp.asarray({{name}}, dtype=jnp.{dtype}), jax.devices({device!r})[0])",
+            label_tensor=f"jax.device_put(jnp.asarray({{name}}, dtype=jnp.{LABEL_DTYPE}), jax.devices({device!r})[0])",
+            loss=body(params["reduction"], params, axis),
+            run=jax_run(binding.op, mode, quantity, "jnp.sum", mode == "compiled"),
+            to_numpy="np.asarray({value}, dtype=np.float64)",
+        )

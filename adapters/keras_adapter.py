@@ -46,6 +46,7 @@ import numpy as np
 
 from conformance.adapter import Binding
 from conformance.dtypes import numpy_dtype, round_to
+from conformance.repro_source import ReproSource, autograd_run, jax_run, tape_run
 
 __all__ = ["KerasJaxAdapter", "KerasTensorflowAdapter", "KerasTorchAdapter"]
 
@@ -191,6 +192,42 @@ def _jax_gradient(fw: Any, forward: Callable, wrt: str) -> Callable:
     return lambda inputs: grad(inputs[wrt], {k: v for k, v in inputs.items() if k != wrt})
 
 
+def _repro_loss(binding: Binding, params: Mapping[str, Any], dtype: str) -> tuple[str, ...]:
+    """Return the body of the script's loss: the Keras loss object built and called as the binding does."""
+    for cls, from_logits, op, scores, truth, per_sample in _LOSSES:
+        spec = _spec(cls, from_logits, op, scores, truth, per_sample)
+        if (spec["name"], op) != (binding.name, binding.op):
+            continue
+        reductions = _KERAS_REDUCTION if per_sample else _MEAN_ONLY
+        flag = f"from_logits={from_logits}, " if cls != "MeanSquaredError" else ""
+        axis = f"axis={params['axis']}, " if per_sample else ""
+        return (f"return keras.losses.{cls}({flag}{axis}reduction={reductions[params['reduction']]!r}, "
+                f"dtype={dtype!r})({truth}, {scores})",)
+    raise NotImplementedError(f"no reproducer source for {binding.name}")
+
+
+# Per backend, for ``python -m conformance repro``: what _prepare() and load() do, as a script's first lines
+# (KERAS_BACKEND before Keras is imported), and the gradient as each backend's autodiff takes it.
+_REPRO_PRELUDE = {
+    "tensorflow": ("import tensorflow as tf", "",
+                   'tf.config.set_visible_devices([], "GPU")  # as loss-conformance runs it: CPU, one thread',
+                   "tf.config.threading.set_intra_op_parallelism_threads(1)",
+                   "tf.config.threading.set_inter_op_parallelism_threads(1)"),
+    "torch": ('os.environ["KERAS_TORCH_DEVICE"] = "cpu"', "import torch", "",
+              "torch.set_num_threads(1)  # as loss-conformance runs it: one intra-op thread"),
+    "jax": ('os.environ.setdefault("JAX_PLATFORMS", "cpu")', "import jax", "",
+            'jax.config.update("jax_enable_x64", True)  # before any array: else float64 is float32'),
+}
+
+
+def _repro_run(backend: str, op: str, quantity: str) -> tuple[str, ...]:
+    if backend == "tensorflow":
+        return tape_run(op, "eager", quantity, "keras.ops.sum", None)
+    if backend == "torch":
+        return autograd_run(op, "eager", quantity, None, "keras.ops.sum({call})")
+    return jax_run(op, "eager", quantity, "keras.ops.sum", False)
+
+
 class _KerasAdapter:
     """What the three Keras adapters share; subclasses name the backend and prepare it."""
 
@@ -254,6 +291,23 @@ class _KerasAdapter:
         if fw.keras.backend.standardize_dtype(value.dtype) == "bfloat16":
             return np.asarray(ops.convert_to_numpy(ops.cast(value, "float32"))).astype(numpy_dtype("bfloat16"))
         return np.asarray(ops.convert_to_numpy(value))
+
+
+    def repro_source(self, binding: Binding, params: Mapping[str, Any], dtype: str, mode: str, device: str,
+                     quantity: str, shapes: Mapping[str, tuple] | None = None) -> ReproSource:
+        """Return the binding's check as standalone Keras source, for ``python -m conformance repro``."""
+        if mode not in self.modes:
+            raise ValueError(f"the {self.framework} adapter has no mode {mode!r}")
+        return ReproSource(
+            prelude=("import os", f'os.environ["KERAS_BACKEND"] = {self.backend!r}  # read when Keras is imported',
+                     *_REPRO_PRELUDE[self.backend], "import keras"),
+            tensor=f"keras.ops.convert_to_tensor({{name}}, dtype={dtype!r})",
+            label_tensor=f"keras.ops.convert_to_tensor({{name}}, dtype={LABEL_DTYPE!r})",
+            convert_under=f'with keras.device("{DEVICE}:0"):',
+            loss=_repro_loss(binding, params, dtype),
+            run=_repro_run(self.backend, binding.op, quantity),
+            to_numpy='np.asarray(keras.ops.convert_to_numpy(keras.ops.cast({value}, "float64")))',
+        )
 
 
 class KerasTensorflowAdapter(_KerasAdapter):

@@ -15,6 +15,8 @@ import numpy as np
 from conformance import reference
 from conformance.adapter import Binding
 from conformance.dtypes import round_to
+from conformance.ops import get_op
+from conformance.repro_source import ReproSource, inline_functions, literal, signature
 
 REDUCE = {"none": lambda v: v, "sum": np.sum, "mean": np.mean}
 
@@ -59,6 +61,27 @@ BINDINGS = tuple(
 )
 
 
+def _repro_loss(binding: Binding, params: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return (function definitions the script carries, the body of its loss) for a binding."""
+    reduction = params["reduction"]
+    if binding.name == f"conformance.reference.{binding.op}":
+        fn = reference.FUNCTIONS[binding.op]
+        args = ", ".join(signature(binding.op))
+        kwargs = ", ".join(f"{k}={literal(v)}" for k, v in get_op(binding.op).resolve_params(params).items())
+        return inline_functions(fn), (f"return np.asarray({fn.__name__}({args}, {kwargs}))",)
+    reduce = {"none": "values", "sum": "np.sum(values)", "mean": "np.mean(values)"}[reduction]
+    if binding.fn is _tutorial_sigmoid:
+        return (), ('with np.errstate(divide="ignore", invalid="ignore", over="ignore"):',
+                    "    y_pred = 1 / (1 + np.exp(-logits))",
+                    "    values = -labels * np.log(y_pred) - (1 - labels) * np.log(1 - y_pred)", f"return {reduce}")
+    if binding.fn is _tutorial_softmax:
+        axis = params["axis"]
+        return (), ('with np.errstate(divide="ignore", invalid="ignore", over="ignore"):', "    e = np.exp(logits)",
+                    f"    values = -np.sum(labels * np.log(e / np.sum(e, axis={axis}, keepdims=True)), axis={axis})",
+                    f"return {reduce}")
+    raise NotImplementedError(f"no reproducer source for {binding.name}")
+
+
 class NumpyAdapter:
     """The reference implementation as a framework."""
 
@@ -78,3 +101,20 @@ class NumpyAdapter:
 
     def to_numpy(self, fw: Any, value: Any) -> np.ndarray:
         return np.asarray(value)
+
+
+    def repro_source(self, binding: Binding, params: dict, dtype: str, mode: str, device: str, quantity: str,
+                     shapes: dict | None = None) -> ReproSource:
+        """Return the binding's check as standalone NumPy source: the reference functions it runs, inlined."""
+        if mode != "eager" or quantity != "value" or device != "cpu":
+            raise ValueError("the NumPy adapter runs values only, eagerly, on the CPU")
+        helpers, body = _repro_loss(binding, params)
+        numpy_type = "ml_dtypes.bfloat16" if dtype == "bfloat16" else f"np.{dtype}"
+        return ReproSource(
+            prelude=(("import ml_dtypes",) if dtype == "bfloat16" else ()) + (("", "", *helpers) if helpers else ()),
+            tensor=f"{{name}}.astype({numpy_type})",
+            label_tensor=None,
+            loss=body,
+            run=(f"result = loss({', '.join(signature(binding.op))})",),
+            to_numpy="np.asarray({value}, dtype=np.float64)",
+        )

@@ -21,7 +21,8 @@ from conformance.summary import ConsoleReporter
 
 EXIT_VECTOR_PROBLEMS = 2
 # commands that live in modules of their own: each has add_parser(commands) and main(args) -> int
-COMMAND_MODULES = {"matrix": "conformance.matrix_cli", "diff": "conformance.diff_cli", "compare": "conformance.diff_cli"}
+COMMAND_MODULES = {"matrix": "conformance.matrix_cli", "diff": "conformance.diff_cli", "compare": "conformance.diff_cli",
+                   "repro": "conformance.repro_cli"}
 DEFAULT_OUT = "conformance-results.jsonl"
 
 

@@ -133,3 +133,63 @@ class DyingAdapter(FakeAdapter):
     bindings = (Binding("dying.oom", OP, _exhaust_memory, "SIGKILL, as the OOM killer sends"),
                 Binding("dying.segfault", OP, _segfault, "reads address 0"),
                 Binding("dying.after", OP, _good, "reference"))
+
+
+# An adapter with a reproducer hook, for the repro tests: plain NumPy, so its scripts need no framework.
+NASTY_BINDING = 'repro.nasty """ \'\'\' \\ "quoted"\nname'
+
+
+def _softplus_form(fw, inputs, params):
+    x, z = inputs["logits"], inputs["labels"]
+    values = np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))
+    return {"none": values, "sum": np.sum(values), "mean": np.mean(values)}[params["reduction"]]
+
+
+def _softplus_form_off(fw, inputs, params):
+    return _softplus_form(fw, inputs, params) * 1.01
+
+
+def _softplus_or_raise(fw, inputs, params):
+    raise ValueError("the fake op refuses: 'quotes' \"\"\" and \\ backslashes")
+
+
+_REPRO_BODY = {
+    _softplus_form: "values",
+    _softplus_form_off: "values * 1.01",
+}
+
+
+class ReproAdapter(FakeAdapter):
+    framework = "reproducible"
+    bindings = (
+        Binding("reproducible.softplus", OP, _softplus_form, "max(x, 0) - x z + log1p(exp(-|x|))"),
+        Binding("reproducible.off", OP, _softplus_form_off, "the same * 1.01"),
+        Binding(NASTY_BINDING, OP, _softplus_form_off, 'the same * 1.01, named """badly"""'),
+        Binding("reproducible.raises", OP, _softplus_or_raise, "raise ValueError"),
+    )
+
+    def to_framework(self, fw, array, dtype, device):
+        return np.asarray(array) if np.issubdtype(array.dtype, np.integer) else np.asarray(array).astype(dtype)
+
+    def repro_source(self, binding, params, dtype, mode, device, quantity):
+        from conformance.repro_source import ReproSource
+
+        if binding.fn is _softplus_or_raise:
+            body = ("raise ValueError(\"the fake op refuses: 'quotes' \\\"\\\"\\\" and \\\\ backslashes\")",)
+        else:
+            reduce = {"none": "{}", "sum": "np.sum({})", "mean": "np.mean({})"}[params["reduction"]]
+            body = ("values = np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))",
+                    "return " + reduce.format(_REPRO_BODY[binding.fn]))
+        return ReproSource(prelude=(), tensor=f"{{name}}.astype(np.{dtype})", label_tensor=None, loss=body,
+                           run=("result = loss(logits, labels)",), to_numpy="np.asarray({value}, dtype=np.float64)")
+
+
+class CrashingReproAdapter(ReproAdapter):
+    framework = "crashingrepro"
+    bindings = (Binding("crashingrepro.abort", OP, _crash, "os.abort()"),)
+
+    def repro_source(self, binding, params, dtype, mode, device, quantity):
+        from dataclasses import replace
+
+        source = super().repro_source(Binding("x", OP, _softplus_form, ""), params, dtype, mode, device, quantity)
+        return replace(source, prelude=("import os",), loss=("os.abort()",))
