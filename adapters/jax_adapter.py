@@ -17,7 +17,6 @@ only :meth:`JaxAdapter.load` (called in the worker process) imports it.
 
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 

@@ -30,7 +30,7 @@ REPEATS = 200
 def overhead(framework: str) -> dict:
     """Return kit and bare seconds per check for one framework (runs in its own process)."""
     from conformance.adapter import load_adapter, missing_requirement
-    from conformance.check import CallCache, TargetCache, _rounded_inputs, run_check
+    from conformance.check import CallCache, TargetCache, rounded_inputs, run_check
     from conformance.loader import load_paths
 
     adapter = load_adapter(framework)
@@ -49,7 +49,7 @@ def overhead(framework: str) -> dict:
         for case, binding in pairs:
             run_check(adapter, fw, binding, case, "float32", "eager", "cpu", "value", cache, targets)
     kit = (time.perf_counter() - start) / (REPEATS * len(pairs))
-    prepared = [(_rounded_inputs(c, "float32")[0], c.params, b) for c, b in pairs]
+    prepared = [(rounded_inputs(c, "float32")[0], c.params, b) for c, b in pairs]
     start = time.perf_counter()
     for _ in range(REPEATS):
         for inputs, params, binding in prepared:

@@ -32,7 +32,7 @@ class NotInDtype(Exception):
     """The case cannot be posed in this dtype: a finite input overflows it."""
 
 
-def _rounded_inputs(case: Case, dtype: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], bool]:
+def rounded_inputs(case: Case, dtype: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], bool]:
     """Return (inputs in dtype, the same as float64, whether rounding changed nothing)."""
     in_dtype, as_f64, exact = {}, {}, True
     for name, value in case.inputs.items():
@@ -73,7 +73,7 @@ def expected_for(case: Case, dtype: str, quantity: str = "value"):
         terms = reference_terms(case, in_dtype)
         expected = np.asarray(reference.reduce(terms, case.params.get("reduction", "none")), dtype=np.float64)
         return expected, derive_bound(case, in_dtype, terms, dtype), in_dtype, f"reference on generated {dtype} inputs"
-    in_dtype, as_f64, exact = _rounded_inputs(case, dtype)
+    in_dtype, as_f64, exact = rounded_inputs(case, dtype)
     source = "vector" if exact else f"reference on {dtype}-rounded inputs"
     if quantity == "grad":
         stored = case.expected_grad if exact else None
@@ -237,7 +237,7 @@ def run_check(adapter: Adapter, fw: Any, binding: Binding, case: Case, dtype: st
         if case.outcome == "value":
             target, inputs, source = (targets or TargetCache()).get(case, dtype, quantity)
         else:
-            inputs = _rounded_inputs(case, dtype)[0]
+            inputs = rounded_inputs(case, dtype)[0]
         fn = (cache or CallCache()).get(adapter, fw, binding, case, dtype, mode, quantity)
         actual, seconds = _call(adapter, fw, fn, inputs, dtype, device)
     except NotInDtype as exc:

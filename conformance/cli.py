@@ -73,7 +73,7 @@ def _argtype(parse):
     return convert
 
 
-def _frameworks_header(names: list[str]) -> dict:
+def frameworks_header(names: list[str]) -> dict:
     header = {}
     for name in names:
         try:
@@ -84,7 +84,7 @@ def _frameworks_header(names: list[str]) -> dict:
     return header
 
 
-def _gpus() -> list[str]:
+def gpu_names() -> list[str]:
     """Return the GPUs nvidia-smi lists, without importing any framework."""
     import shutil
     import subprocess
@@ -119,7 +119,7 @@ def command_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     progress = Progress.for_terminal(sys.stderr, args.quiet)
     with open(args.out, "w", encoding="utf-8") as stream, progress:
         writer = ResultsWriter(stream)
-        writer.write(header_record(__version__, corpus.digest, _frameworks_header(names), _gpus(), list(argv)))
+        writer.write(header_record(__version__, corpus.digest, frameworks_header(names), gpu_names(), list(argv)))
 
         def emit(record: dict) -> None:
             writer.write(record)

@@ -69,7 +69,7 @@ def _integers(rng, spec, shape, axis, where):
     return rng.integers(low, high, size=shape, dtype=np.int64)
 
 
-def _split_class_axis(shape: tuple[int, ...], axis: int, where: str) -> tuple[int, int, tuple[int, ...]]:
+def split_class_axis(shape: tuple[int, ...], axis: int, where: str) -> tuple[int, int, tuple[int, ...]]:
     """Return (class axis >= 0, number of classes, shape without the class axis)."""
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise ValueError(f"{where}: the class axis must be an integer, got {axis!r}")
@@ -82,7 +82,7 @@ def _split_class_axis(shape: tuple[int, ...], axis: int, where: str) -> tuple[in
 
 
 def _dirichlet(rng, spec, shape, axis, where):
-    axis, classes, rest = _split_class_axis(shape, axis, where)
+    axis, classes, rest = split_class_axis(shape, axis, where)
     alpha = spec["alpha"]
     if isinstance(alpha, list):
         if len(alpha) != classes:
@@ -96,7 +96,7 @@ def _dirichlet(rng, spec, shape, axis, where):
 
 
 def _onehot(rng, spec, shape, axis, where):
-    axis, classes, rest = _split_class_axis(shape, axis, where)
+    axis, classes, rest = split_class_axis(shape, axis, where)
     picked = rng.integers(0, classes, size=rest)
     return np.moveaxis(np.eye(classes, dtype=np.float64)[picked], -1, axis)
 
@@ -149,7 +149,7 @@ def _check_distribution(spec: Any, where: str) -> Draw:
     return draw
 
 
-def _plan(op: str, generator: dict, params: dict) -> tuple[int, list[tuple[str, Draw, dict, tuple, int]]]:
+def plan_draws(op: str, generator: dict, params: dict) -> tuple[int, list[tuple[str, Draw, dict, tuple, int]]]:
     """Return the seed and, per input in order, (name, draw, spec, shape, class axis); raise ValueError if bad."""
     try:
         spec = get_op(op)
@@ -170,7 +170,7 @@ def _plan(op: str, generator: dict, params: dict) -> tuple[int, list[tuple[str, 
         if (item.kind == "int") != (dist == "integers"):
             want = "integers" if item.kind == "int" else "a float distribution (not integers)"
             raise ValueError(f"{where}: {item.name} is {item.kind}-valued and needs {want}, got {dist}")
-        own_shape = _split_class_axis(shape, axis, where)[2] if item.kind == "int" else shape
+        own_shape = split_class_axis(shape, axis, where)[2] if item.kind == "int" else shape
         plan.append((item.name, draw, distributions[item.name], own_shape, axis))
     return seed, plan
 
@@ -183,7 +183,7 @@ def generate_inputs(op: str, generator: dict, params: dict) -> dict[str, np.ndar
     class axis (``params['axis']``, default -1); dirichlet and onehot draw
     along that axis too. Raises ValueError naming the problem in a bad spec.
     """
-    seed, plan = _plan(op, generator, params)
+    seed, plan = plan_draws(op, generator, params)
     rng = np.random.default_rng(seed)
     dtype = generator.get("dtype", "float64")
     inputs = {}
@@ -199,4 +199,4 @@ def generate_inputs(op: str, generator: dict, params: dict) -> dict[str, np.ndar
 
 def input_shapes(op: str, generator: dict, params: dict) -> dict[str, tuple[int, ...]]:
     """Return the shape each input will have, without drawing anything (raises ValueError on a bad spec)."""
-    return {name: shape for name, _, _, shape, _ in _plan(op, generator, params)[1]}
+    return {name: shape for name, _, _, shape, _ in plan_draws(op, generator, params)[1]}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from conformance.pytest_plan import Check
 from conformance.results import check_record
-from conformance.runner import RunOptions, _describe_death, _Worker
+from conformance.runner import RunOptions, describe_death, Worker
 
 
 class FrameworkDriver:
@@ -21,11 +21,11 @@ class FrameworkDriver:
         self.ref = ref
         self.cases = cases
         self.options = options
-        self.worker: _Worker | None = None
+        self.worker: Worker | None = None
         self.load_error: str | None = None
 
     def _start(self) -> None:
-        worker = _Worker(self.ref)
+        worker = Worker(self.ref)
         kind, payload = worker.receive(self.options.load_timeout)
         if kind == "ready":
             worker.conn.send(("cases", [case.for_worker() for case in self.cases]))
@@ -34,7 +34,7 @@ class FrameworkDriver:
         if kind == "load-error":
             why = payload
         elif kind == "died":
-            why = _describe_death(payload, worker.log_tail())
+            why = describe_death(payload, worker.log_tail())
         else:
             why = f"framework did not load within {self.options.load_timeout:.0f} s"
         worker.close(kill=True)
@@ -59,7 +59,7 @@ class FrameworkDriver:
             fields = {"status": "timeout", "message": f"no result within {self.options.timeout:g} s; worker restarted"}
         else:
             fields = {"status": "crashed",
-                      "message": _describe_death(payload[0] if payload else None, self.worker.log_tail())}
+                      "message": describe_death(payload[0] if payload else None, self.worker.log_tail())}
         self.close(kill=True)
         return fields
 

@@ -211,10 +211,10 @@ class ConformanceRun:
 
     def _header(self) -> dict:
         from conformance import __version__
-        from conformance.cli import _frameworks_header, _gpus
+        from conformance.cli import frameworks_header, gpu_names
 
         plan = self.plan()
-        return header_record(__version__, plan.digest, _frameworks_header(list(plan.refs.values())), _gpus(),
+        return header_record(__version__, plan.digest, frameworks_header(list(plan.refs.values())), gpu_names(),
                              list(self.config.invocation_params.args))
 
     def findings(self) -> dict[str, list[str]]:

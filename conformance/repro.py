@@ -26,7 +26,7 @@ import numpy as np
 from conformance import __version__
 from conformance.adapter import Adapter, AdapterError, Binding, resolve_adapter
 from conformance.cases import Case
-from conformance.check import NotInDtype, _rounded_inputs, expected_for
+from conformance.check import NotInDtype, rounded_inputs, expected_for
 from conformance.compare import Target
 from conformance.gradients import differentiable_input
 from conformance.loader import Corpus, default_vector_dir, load_paths
@@ -238,7 +238,7 @@ def _target(case: Case, record: dict) -> tuple[Target | None, dict[str, np.ndarr
     dtype, quantity = record["dtype"], record.get("quantity") or "value"
     try:
         if case.outcome != "value":
-            return None, _rounded_inputs(case, dtype)[0], case.outcome
+            return None, rounded_inputs(case, dtype)[0], case.outcome
         expected, bound, inputs, source = expected_for(case, dtype, quantity)
     except NotInDtype as exc:
         raise ReproError(f"{case.key} in {dtype}: {exc}") from None

@@ -16,8 +16,7 @@ import numpy as np
 
 from conformance.cases import Case
 from conformance.dtypes import widen
-from conformance.generate import _bernoulli, _dirichlet, _integers, _normal, _onehot, _plan, _split_class_axis, \
-    _uniform, generate_inputs
+from conformance.generate import DISTRIBUTIONS, generate_inputs, plan_draws, split_class_axis
 from conformance.repro_script import array_source
 
 __all__ = ["INLINE_ELEMENTS", "generator_lines", "input_lines"]
@@ -37,25 +36,25 @@ def _shape(shape: tuple[int, ...]) -> str:
 def _draw(name: str, draw, spec: dict, shape: tuple, axis: int, dtype: str) -> list[str]:
     """Return the lines that draw one input as generate.py draws it (``rng`` already made)."""
     size = _shape(shape)
-    if draw is _normal:
+    if draw is DISTRIBUTIONS["normal"][1]:
         loc, scale = float(spec["loc"]), float(spec["scale"])
         if dtype == "float64":
             return [f"{name} = rng.normal({loc!r}, {scale!r}, size={size})"]
         return [f"{name} = rng.standard_normal(size={size}, dtype=np.{dtype})", f"{name} *= np.{dtype}({scale!r})",
                 f"{name} += np.{dtype}({loc!r})"]
-    if draw is _uniform:
+    if draw is DISTRIBUTIONS["uniform"][1]:
         line = f"{name} = rng.uniform({float(spec['low'])!r}, {float(spec['high'])!r}, size={size})"
-    elif draw is _bernoulli:
+    elif draw is DISTRIBUTIONS["bernoulli"][1]:
         line = f"{name} = (rng.random(size={size}) < {float(spec['p'])!r}).astype(np.float64)"
-    elif draw is _integers:
+    elif draw is DISTRIBUTIONS["integers"][1]:
         return [f"{name} = rng.integers({int(spec['low'])}, {int(spec['high'])}, size={size}, dtype=np.int64)"]
-    elif draw is _dirichlet:
-        axis, classes, rest = _split_class_axis(tuple(shape), axis, name)
+    elif draw is DISTRIBUTIONS["dirichlet"][1]:
+        axis, classes, rest = split_class_axis(tuple(shape), axis, name)
         alpha = spec["alpha"] if isinstance(spec["alpha"], list) else [spec["alpha"]] * classes
         line = (f"{name} = np.moveaxis(rng.dirichlet({[float(a) for a in alpha]!r}, size={_shape(rest)}), "
                 f"-1, {axis})")
-    elif draw is _onehot:
-        axis, classes, rest = _split_class_axis(tuple(shape), axis, name)
+    elif draw is DISTRIBUTIONS["onehot"][1]:
+        axis, classes, rest = split_class_axis(tuple(shape), axis, name)
         line = (f"{name} = np.moveaxis(np.eye({classes}, dtype=np.float64)[rng.integers(0, {classes}, "
                 f"size={_shape(rest)})], -1, {axis})")
     else:
@@ -65,7 +64,7 @@ def _draw(name: str, draw, spec: dict, shape: tuple, axis: int, dtype: str) -> l
 
 def generator_lines(op: str, generator: dict, params: dict) -> list[str]:
     """Return the NumPy lines that draw ``generate_inputs(op, generator, params)``, by input name."""
-    seed, plan = _plan(op, generator, params)
+    seed, plan = plan_draws(op, generator, params)
     dtype = generator.get("dtype", "float64")
     lines = [f"rng = np.random.default_rng({int(seed)})"]
     for name, draw, spec, shape, axis in plan:

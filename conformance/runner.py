@@ -158,7 +158,7 @@ _LIVE: set = set()  # workers running now, so an interrupt can stop them all
 _STOPPING = threading.Event()
 
 
-class _Worker:
+class Worker:
     """A running worker process, its pipe and its log file."""
 
     def __init__(self, ref: str):
@@ -219,7 +219,7 @@ def _stopped_from_outside(kind: str, exitcode) -> bool:
     return False
 
 
-def _describe_death(exitcode: int | None, tail: str) -> str:
+def describe_death(exitcode: int | None, tail: str) -> str:
     if exitcode is not None and exitcode < 0:
         how = f"signal {-exitcode}" + (f", {SIGNALS[-exitcode]}" if -exitcode in SIGNALS else "")
     else:
@@ -233,20 +233,20 @@ def run_framework(ref: str, adapter: Adapter, cases: list[Case], options: RunOpt
     version = framework_version(adapter)
     pending = list(tasks)
     while pending and not _STOPPING.is_set():
-        worker = _Worker(ref)
+        worker = Worker(ref)
         try:
             pending = _drive(worker, adapter, version, cases, pending, options, emit)
         finally:
             worker.close(kill=bool(pending))
 
 
-def _drive(worker: _Worker, adapter, version, cases, pending: list[Task], options: RunOptions, emit: Emit) -> list[Task]:
+def _drive(worker: Worker, adapter, version, cases, pending: list[Task], options: RunOptions, emit: Emit) -> list[Task]:
     """Feed ``pending`` to one worker; return the tasks left when it had to be abandoned."""
     kind, payload = worker.receive(options.load_timeout)
     if _STOPPING.is_set() or _stopped_from_outside(kind, payload):
         return []
     if kind != "ready":
-        why = payload if kind == "load-error" else _describe_death(payload, worker.log_tail()) if kind == "died" \
+        why = payload if kind == "load-error" else describe_death(payload, worker.log_tail()) if kind == "died" \
             else f"framework did not load within {options.load_timeout:.0f} s"
         for task in pending:
             emit(_task_record(task, adapter, version, {"status": "error", "message": f"adapter failed to load: {why}"}))
@@ -269,7 +269,7 @@ def _drive(worker: _Worker, adapter, version, cases, pending: list[Task], option
         if kind == "timeout":
             fields = {"status": "timeout", "message": f"no result within {options.timeout:g} s; worker restarted"}
         else:
-            fields = {"status": "crashed", "message": _describe_death(payload[0] if payload else None, worker.log_tail())}
+            fields = {"status": "crashed", "message": describe_death(payload[0] if payload else None, worker.log_tail())}
         emit(_task_record(current, adapter, version, fields))
         return sorted(by_number.values(), key=lambda t: t.number)
     return []
@@ -286,7 +286,7 @@ def selected_adapters(options: RunOptions, emit_problem: Callable[[str], None]) 
     return chosen
 
 
-def _chosen(case: Case, patterns: list[str] | None) -> bool:
+def case_chosen(case: Case, patterns: list[str] | None) -> bool:
     # exact names first: op[id] holds brackets, which a shell pattern reads as a character class
     return not patterns or any(p in (case.id, case.key) or fnmatchcase(case.id, p) or fnmatchcase(case.key, p)
                                for p in patterns)
@@ -296,7 +296,7 @@ def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Ca
         notify: Callable[[str], None] = lambda message: None) -> Counter:
     """Run the selected frameworks over ``cases``; return the count of each status."""
     counts: Counter = Counter()
-    selected = [c for c in cases if (not options.ops or c.op in options.ops) and _chosen(c, options.cases)]
+    selected = [c for c in cases if (not options.ops or c.op in options.ops) and case_chosen(c, options.cases)]
     large = [c for c in selected if c.size > LARGE_ELEMENTS]
     if large and not options.large:
         notify(f"{len(large)} case(s) with over {LARGE_ELEMENTS:,} input elements not run "

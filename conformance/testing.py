@@ -21,7 +21,7 @@ import numpy as np
 
 from conformance.cases import Case
 from conformance.runner import LARGE_ELEMENTS
-from conformance.runner import _chosen  # the CLI's --cases selection, so both select the same cases
+from conformance.runner import case_chosen  # the CLI's --cases selection, so both select the same cases
 from conformance.tolerance import Bound
 
 __all__ = ["ConformanceCase", "ConformanceMismatch", "as_numpy", "assert_conforms", "cases", "select_cases"]
@@ -82,7 +82,7 @@ class NotPosable(Exception):
 
 def pose(case: Case, dtype: str) -> ConformanceCase:
     """Return ``case`` posed in ``dtype``; raise :class:`NotPosable` when its inputs overflow the dtype."""
-    from conformance.check import NotInDtype, _rounded_inputs, expected_for
+    from conformance.check import NotInDtype, rounded_inputs, expected_for
 
     case = case.materialized()
     try:
@@ -90,7 +90,7 @@ def pose(case: Case, dtype: str) -> ConformanceCase:
             if case.outcome == "value":
                 expected, bound, inputs, source = expected_for(case, dtype, "value")
             else:
-                (expected, bound, source), inputs = (None, None, None), _rounded_inputs(case, dtype)[0]
+                (expected, bound, source), inputs = (None, None, None), rounded_inputs(case, dtype)[0]
     except NotInDtype as exc:
         raise NotPosable(str(exc)) from None
     copies = {name: np.array(value, copy=True) for name, value in inputs.items()}  # the caller may write to them
@@ -162,7 +162,7 @@ def select_cases(ops: Iterable[str], *, cases: Iterable[str] | None = None, flag
         raise ValueError("problems in vector files: " + "; ".join(str(p) for p in corpus.problems))
     patterns = list(cases or [])
     return [c for c in corpus.cases
-            if c.op in ops and _chosen(c, patterns) and _has_flags(c, flags, exclude_flags)
+            if c.op in ops and case_chosen(c, patterns) and _has_flags(c, flags, exclude_flags)
             and (outcomes is None or c.outcome in outcomes) and (large or c.size <= LARGE_ELEMENTS)]
 
 

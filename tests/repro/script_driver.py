@@ -46,7 +46,7 @@ _LOADED: dict = {}
 def kit_actual(record: dict) -> dict:
     """Return the kit's own actual for the record's check, computed as conformance.check computes it."""
     from conformance.adapter import resolve_adapter
-    from conformance.check import _rounded_inputs, build_callable
+    from conformance.check import rounded_inputs, build_callable
     from conformance.loader import load_paths
 
     name = record["framework"]
@@ -56,7 +56,7 @@ def kit_actual(record: dict) -> dict:
     adapter, fw = _LOADED[name]
     case = next(c for c in load_paths([record["file"]]).cases if c.id == record["case"] and c.op == record["op"])
     binding = next(b for b in adapter.bindings if (b.op, b.name) == (record["op"], record["binding"]))
-    inputs = _rounded_inputs(case, record["dtype"])[0]
+    inputs = rounded_inputs(case, record["dtype"])[0]
     fn = build_callable(adapter, fw, binding, dict(case.params), record["mode"], record["quantity"] or "value")
     converted = {k: adapter.to_framework(fw, v, record["dtype"], record["device"]) for k, v in inputs.items()}
     return _flat(np.asarray(adapter.to_numpy(fw, fn(converted))).astype(np.float64))
