@@ -184,9 +184,29 @@ def header_warnings(old_runs: list[Run], new_runs: list[Run], upgraded: str | No
         what = {"vectors_digest": "the vectors", "kit_version": "the kit", "cpu": "the CPU", "gpu": "the GPU",
                 "python": "Python"}.get(name, name)
         warnings.append(f"{what} changed too: {' / '.join(sorted(a))} → {' / '.join(sorted(b))}")
+    if f"framework {upgraded}" in changed:
+        warnings += _companion_warnings(old_runs, new_runs, upgraded)
     if not frameworks:
         warnings.append("no framework version differs between the two results files")
     return warnings
+
+
+def _versions(runs: list[Run], framework: str) -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for run in runs:
+        versions.update(run.versions(framework))
+    return versions
+
+
+def _companion_warnings(old_runs: list[Run], new_runs: list[Run], upgraded: str) -> list[str]:
+    """Warn about a package the upgraded framework's adapter also uses (optax for jax, keras for tensorflow)
+    that changed on its own: not in lockstep with the framework (jaxlib moving with jax is the upgrade)."""
+    old, new = _versions(old_runs, upgraded), _versions(new_runs, upgraded)
+    main = (old.get(upgraded), new.get(upgraded))
+    return [f"{dist} changed too ({old.get(dist)} → {new.get(dist)}), beside {upgraded} "
+            f"({main[0]} → {main[1]}): a difference may come from either"
+            for dist in sorted(set(old) | set(new))
+            if dist != upgraded and old.get(dist) != new.get(dist) and (old.get(dist), new.get(dist)) != main]
 
 
 def diff(old_runs: list[Run], new_runs: list[Run], factor: float = DEFAULT_DRIFT_FACTOR,

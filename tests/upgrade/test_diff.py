@@ -116,3 +116,16 @@ def test_a_call_the_old_api_rejected_is_newly_supported_not_a_fix():
                 message="TypeError: f() got an unexpected keyword argument 'axis'")
     assert classify(old, check(status="pass"), 4.0)[0] == "supported"
     assert classify(check(status="pass"), old, 4.0)[0] == "regression"  # an API that drops an argument regresses
+
+
+def test_warns_when_a_companion_package_changed_beside_the_framework(tmp_path):
+    def jax_header(jax: str, optax: str) -> dict:
+        head = header({"jax": jax})
+        head["frameworks"]["jax"]["versions"].update(jaxlib=jax, optax=optax)
+        return head
+
+    a, b = pair(tmp_path, [check()], [check()], jax_header("0.4.30", "0.2.3"), jax_header("0.10.2", "0.2.8"))
+    warnings = diff([read_run(a)], [read_run(b)]).warnings
+    assert len(warnings) == 1 and warnings[0].startswith("optax changed too (0.2.3 → 0.2.8), beside jax")
+    a, b = pair(tmp_path, [check()], [check()], jax_header("0.6.2", "0.2.8"), jax_header("0.10.2", "0.2.8"))
+    assert diff([read_run(a)], [read_run(b)]).warnings == []  # jaxlib moved with jax: that is the upgrade
