@@ -26,14 +26,15 @@ import numpy as np
 from conformance import __version__
 from conformance.adapter import Adapter, AdapterError, Binding, resolve_adapter
 from conformance.cases import Case
-from conformance.check import NotInDtype, rounded_inputs, expected_for
+from conformance.check import NotInDtype, expected_for, rounded_inputs
 from conformance.compare import Target
 from conformance.gradients import differentiable_input
 from conformance.loader import Corpus, default_vector_dir, load_paths
 from conformance.repro_inputs import InputsTooLarge, input_lines
 from conformance.repro_script import Script, array_source, bound_source, render, wrap
 from conformance.repro_source import ReproSource, signature
-from conformance.results import FAILING, read_results
+from conformance import resultset
+from conformance.results import FAILING
 
 __all__ = ["ReproError", "Selection", "find_record", "read_run", "reproducer"]
 
@@ -60,20 +61,14 @@ class Selection:
 
 
 def read_run(path: str | Path) -> tuple[dict, list[dict]]:
-    """Return (the header record or {}, the check records) of a results file, or raise ReproError."""
+    """Return (the header record, the check records) of a results file, or raise ReproError."""
     try:
-        records = list(read_results(path))
-    except OSError as exc:
-        raise ReproError(f"{path}: cannot read the results file: {exc.strerror or exc}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
+        run = resultset.read_run(path)
+    except resultset.ResultsError as exc:
         raise ReproError(f"{exc} (is {path} a results file of `python -m conformance run`?)") from None
-    if not all(isinstance(r, dict) for r in records):
-        raise ReproError(f"{path}: not a results file: a record is not a JSON object")
-    checks = [r for r in records if r.get("record") == "check"]
-    if not checks:
+    if not run.checks:
         raise ReproError(f"{path}: holds no check records (is it a results file of `python -m conformance run`?)")
-    header = next((r for r in records if r.get("record") == "header"), {})
-    return header, checks
+    return run.header, run.checks
 
 
 def describe(record: dict) -> str:

@@ -22,7 +22,7 @@ from conformance import reference
 from conformance.adapter import check_adapter, load_adapter
 from conformance.adapters.keras_adapter import KerasJaxAdapter, KerasTensorflowAdapter, KerasTorchAdapter
 from conformance.loader import default_vector_dir, load_paths
-from conftest import vector_text
+from vector_files import vector_text
 
 pytest.importorskip("keras")
 

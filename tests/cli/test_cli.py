@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import vector_text
+from vector_files import vector_text
 
 GOOD = """
 - id: moderate

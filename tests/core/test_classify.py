@@ -8,7 +8,7 @@ from conformance import reference
 from conformance.adapter import Binding
 from conformance.check import run_check
 from conformance.loader import load_text
-from conftest import vector_text
+from vector_files import vector_text
 from fake_adapter import FakeAdapter
 
 # p = 0 with label 1 is an infinite loss; p = 1e-9 with label 1 is 20.72; Keras clips both to 1e-7 (16.118)

@@ -10,7 +10,7 @@ import pytest
 from conformance.compare import compare
 from conformance.loader import load_text
 from conformance.tolerance import Bound, derive_bound, ulp, unit_roundoff
-from conftest import vector_text
+from vector_files import vector_text
 
 
 def test_ulp_is_the_spacing_of_the_dtype():

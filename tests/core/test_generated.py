@@ -10,7 +10,7 @@ from conformance import runner
 from conformance.generate import generate_inputs
 from conformance.loader import load_text
 from conformance.runner import RunOptions, run, run_framework
-from conftest import vector_text
+from vector_files import vector_text
 from fake_adapter import FakeAdapter
 
 GENERATED = """

@@ -7,7 +7,7 @@ import pytest
 
 from conformance import cases as cases_module
 from conformance.loader import load_paths, load_text
-from conftest import vector_text
+from vector_files import vector_text
 
 GOOD = """
 - id: good

@@ -6,7 +6,7 @@ import pytest
 
 from conformance.loader import load_text
 from conformance.runner import RunOptions, run_framework
-from conftest import vector_text
+from vector_files import vector_text
 from fake_adapter import BrokenLoadAdapter, CrashingAdapter, FakeAdapter, HangingAdapter, MissingAdapter
 
 CASES = """

@@ -12,7 +12,7 @@ import pytest
 from conformance.generate import generate_inputs
 from conformance.repro_inputs import generator_lines
 from conformance.repro_script import array_source, docstring
-from conftest import vector_text
+from vector_files import vector_text
 from fake_adapter import NASTY_BINDING
 from repro_helpers import kit_run, printed, records, repro, run_alone, same_number
 
