@@ -23,6 +23,7 @@ EXIT_VECTOR_PROBLEMS = 2
 # commands that live in modules of their own: each has add_parser(commands) and main(args) -> int
 COMMAND_MODULES = {"matrix": "conformance.matrix_cli", "diff": "conformance.diff_cli", "compare": "conformance.diff_cli",
                    "repro": "conformance.repro_cli"}
+INTERMIXED = ("repro",)  # commands whose optional positionals argparse would misread after an option
 DEFAULT_OUT = "conformance-results.jsonl"
 
 
@@ -45,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("adapters", help="list the registered adapters, their bindings and whether they can run here")
     for module in dict.fromkeys(COMMAND_MODULES.values()):
         importlib.import_module(module).add_parser(commands)
+    parser.set_defaults(_commands=commands)
     return parser
 
 
@@ -185,7 +187,12 @@ def command_adapters() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if argv and argv[0] in INTERMIXED:  # options may come before, between or after its positionals
+        command = parser.get_default("_commands").choices[argv[0]]
+        args = command.parse_intermixed_args(argv[1:], namespace=argparse.Namespace(command=argv[0]))
+    else:
+        args = parser.parse_args(argv)
     if args.command == "run":
         return command_run(args, argv)
     if args.command == "vectors":

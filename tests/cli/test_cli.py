@@ -113,3 +113,14 @@ def test_importing_the_kit_imports_no_framework():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_repro_takes_options_before_between_or_after_its_positionals(tmp_path, capsys):
+    from conformance.cli import main
+
+    missing = str(tmp_path / "missing.jsonl")
+    for argv in (["repro", missing, "--force", "case", "binding", "float32"],
+                 ["repro", missing, "case", "--mode", "eager", "binding", "float32"],
+                 ["repro", "--force", missing, "case", "binding", "float32", "--quantity", "grad"]):
+        assert main(argv) == 2  # argparse would exit with 'unrecognized arguments' instead
+        assert "missing.jsonl" in capsys.readouterr().err
