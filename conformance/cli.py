@@ -109,8 +109,9 @@ def command_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     corpus = load_paths(args.vectors)
     for problem in corpus.problems:
         print(f"error: {problem}", file=sys.stderr)
-    options = RunOptions(frameworks=args.frameworks, ops=args.ops, cases=args.cases, dtypes=args.dtypes, modes=args.modes,
-                         devices=args.devices, all_bindings=args.all_bindings, grad=args.grad, large=args.large, jobs=args.jobs, timeout=args.timeout)
+    options = RunOptions(frameworks=args.frameworks, ops=args.ops, cases=args.cases, exclude=args.exclude,
+                         dtypes=args.dtypes, modes=args.modes, devices=args.devices, all_bindings=args.all_bindings,
+                         grad=args.grad, large=args.large, jobs=args.jobs, timeout=args.timeout)
     names = options.frameworks or registered_frameworks()
     reporter = ConsoleReporter(sys.stdout, quiet=args.quiet)
     problems = len(corpus.problems)

@@ -45,6 +45,8 @@ RUN_OPTIONS = (
     OptionSpec("ops", _choices(tuple(OPS), "op"), None, f"ops to run (default: all): {', '.join(OPS)}"),
     OptionSpec("cases", comma_list, None, "case ids or op[id] names to run, shell-style patterns (default: all), "
                "e.g. 'tutorial-*'", "PATTERNS"),
+    OptionSpec("exclude", comma_list, None, "case ids or op[id] names to leave out, shell-style patterns "
+               "(default: none), e.g. 'nan-probability*' for cases known to take a GPU process down", "PATTERNS"),
     OptionSpec("dtypes", _choices(DTYPES, "dtype"), ["float32", "float64"], "dtypes to check (default: float32,float64)"),
     OptionSpec("modes", _choices(MODES, "mode"), ["eager"],
                "modes to run (default: eager); compiled means each framework's compiled modes: torch.compile, "

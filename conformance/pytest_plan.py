@@ -16,7 +16,7 @@ from conformance.adapter import AdapterError, resolve_adapter
 from conformance.cases import Case
 from conformance.loader import load_paths
 from conformance.runner import LARGE_ELEMENTS, RunOptions, Task, framework_version, plan, registered_frameworks
-from conformance.runner import case_chosen  # the CLI's own case selection, so both select the same cases
+from conformance.runner import case_selected  # the CLI's own case selection, so both select the same cases
 
 QUANTITY_SUFFIX = {"value": "", "grad": "-grad"}
 
@@ -60,7 +60,7 @@ def check_name(key: str, label: str, dtype: str, mode: str, device: str, quantit
 
 def select(cases: list[Case], options: RunOptions) -> tuple[list[Case], list[str]]:
     """Return the cases the options select, and a note on the large ones left out."""
-    chosen = [c for c in cases if (not options.ops or c.op in options.ops) and case_chosen(c, options.cases)]
+    chosen = [c for c in cases if case_selected(c, options)]
     large = [c for c in chosen if c.size > LARGE_ELEMENTS]
     if large and not options.large:
         return [c for c in chosen if c.size <= LARGE_ELEMENTS], [

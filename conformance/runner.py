@@ -37,6 +37,7 @@ class RunOptions:
     frameworks: list[str] | None = None  # None: every registered adapter
     ops: list[str] | None = None
     cases: list[str] | None = None  # shell-style patterns on the case id or op[id]
+    exclude: list[str] | None = None  # patterns of cases to leave out
     dtypes: list[str] = field(default_factory=lambda: ["float32", "float64"])
     modes: list[str] = field(default_factory=lambda: ["eager"])
     devices: list[str] = field(default_factory=lambda: ["cpu"])
@@ -292,11 +293,17 @@ def case_chosen(case: Case, patterns: list[str] | None) -> bool:
                                for p in patterns)
 
 
+def case_selected(case: Case, options: RunOptions) -> bool:
+    """Whether the options' --ops, --cases and --exclude select this case."""
+    return ((not options.ops or case.op in options.ops) and case_chosen(case, options.cases)
+            and not (options.exclude and case_chosen(case, options.exclude)))
+
+
 def run(cases: Iterable[Case], options: RunOptions, emit: Emit, emit_problem: Callable[[str], None],
         notify: Callable[[str], None] = lambda message: None) -> Counter:
     """Run the selected frameworks over ``cases``; return the count of each status."""
     counts: Counter = Counter()
-    selected = [c for c in cases if (not options.ops or c.op in options.ops) and case_chosen(c, options.cases)]
+    selected = [c for c in cases if case_selected(c, options)]
     large = [c for c in selected if c.size > LARGE_ELEMENTS]
     if large and not options.large:
         notify(f"{len(large)} case(s) with over {LARGE_ELEMENTS:,} input elements not run "

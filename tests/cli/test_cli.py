@@ -124,3 +124,16 @@ def test_repro_takes_options_before_between_or_after_its_positionals(tmp_path, c
                  ["repro", "--force", missing, "case", "binding", "float32", "--quantity", "grad"]):
         assert main(argv) == 2  # argparse would exit with 'unrecognized arguments' instead
         assert "missing.jsonl" in capsys.readouterr().err
+
+
+def test_exclude_leaves_out_the_cases_it_names(tmp_path):
+    import json
+
+    out = tmp_path / "r.jsonl"
+    done = cli("run", "--frameworks", "numpy", "--ops", "sigmoid_cross_entropy,softmax_cross_entropy", "--cases",
+               "tutorial-*", "--exclude", "tutorial-5x3-*,sigmoid_cross_entropy[tutorial-5x3]", "--out", str(out),
+               "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    keys = {f"{r['op']}[{r['case']}]" for r in map(json.loads, out.read_text().splitlines()) if r["record"] == "check"}
+    assert keys and all("[tutorial-" in k for k in keys)
+    assert not any(k.startswith("sigmoid_cross_entropy") for k in keys)  # its tutorial cases are all excluded
