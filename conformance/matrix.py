@@ -96,15 +96,19 @@ class Cell:
     def ran(self) -> int:
         return sum(self.counts.get(s, 0) for s in RAN)
 
-    def worst_check(self) -> Check:
-        """Return the check that decides the cell: the worst status, then the largest error over the bound."""
+    def ordered_checks(self) -> list[Check]:
+        """Return the cell's checks worst first: by status severity, then by error over the bound."""
         rank = {s: i for i, s in enumerate(SEVERITY)}
 
         def key(check: Check):
             over = number(check.record.get("err_over_bound"))
             return rank[check.record["status"]], -(over if over is not None and not math.isnan(over) else -1.0)
 
-        return min(self.checks, key=key)
+        return sorted(self.checks, key=key)
+
+    def worst_check(self) -> Check:
+        """Return the check that decides the cell: the worst status, then the largest error over the bound."""
+        return self.ordered_checks()[0]
 
 
 @dataclass

@@ -12,14 +12,13 @@ from __future__ import annotations
 import math
 from html import escape
 
-from conformance.matrix import Distribution, fmt_number, quantile
+from conformance.matrix import Distribution, dtype_order, fmt_number, quantile
 
 PANEL_W, PANEL_H = 230, 150  # one framework × dtype panel
 PLOT_W, PLOT_H = 190, 80  # its bars
 LEFT, TOP = 92, 58  # room for the framework names and the dtype headings
 BAR_FILL = "#4a6fa5"
 INF_FILL = "url(#hatch-inf)"
-DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 def _attr(value: object) -> str:
@@ -41,10 +40,6 @@ def bins(edges: tuple[float, ...]) -> list[tuple[float, float, str]]:
               for lo, hi in zip(edges, edges[1:])]
     result.append((math.inf, math.inf, "inf"))
     return result
-
-
-def _dtype_key(dtype: str) -> tuple:
-    return (DTYPES.index(dtype) if dtype in DTYPES else len(DTYPES), dtype)
 
 
 def _summary_line(values: list[float]) -> str:
@@ -90,7 +85,7 @@ def render_svg(distributions: list[Distribution], title: str | None = None) -> s
     """Return an SVG of small-multiple histograms of max ulps, a row per framework and a column per dtype."""
     title = title or "Error distribution: max ulps per check, by framework and dtype"
     frameworks = sorted({d.framework for d in distributions})
-    dtypes = sorted({d.dtype for d in distributions}, key=_dtype_key)
+    dtypes = sorted({d.dtype for d in distributions}, key=dtype_order)
     width = LEFT + PANEL_W * max(len(dtypes), 1) + 10
     height = TOP + PANEL_H * max(len(frameworks), 1) + 24
     out = _opening(title, width, height)

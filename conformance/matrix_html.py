@@ -16,14 +16,13 @@ from collections import Counter, defaultdict
 from html import escape
 from pathlib import Path
 
-from conformance.matrix import SEVERITY, Cell, FrameworkSummary, Matrix, convention_of, fmt_number
+from conformance.matrix import SEVERITY, Cell, FrameworkSummary, Matrix, convention_of, dtype_order, fmt_number
 from conformance.matrix_chart import render_svg
 from conformance.matrix_html_assets import CSS, SCRIPT
 from conformance.matrix_html_data import payload, script_json
 from conformance.resultset import Column, Row, Run
 
 DEFAULT_TITLE = "Loss conformance: compatibility matrix"
-DTYPES = ("float16", "bfloat16", "float32", "float64")
 SHORT = {"pass": "pass", "definition-difference": "def-diff", "fail": "FAIL", "error": "error",
          "crashed": "crashed", "timeout": "timeout", "not-applicable": "n/a", "skipped": "skipped"}
 FAILING = ("fail", "error", "crashed", "timeout")
@@ -35,8 +34,8 @@ def e(value: object) -> str:
 
 
 def _column_key(column: Column) -> tuple:
-    dtype = (DTYPES.index(column.dtype) if column.dtype in DTYPES else len(DTYPES), column.dtype)
-    return (column.framework, column.binding, column.version, column.machine, dtype, column.mode, column.device)
+    return (column.framework, column.binding, column.version, column.machine, dtype_order(column.dtype),
+            column.mode, column.device)
 
 
 def _group_key(column: Column) -> tuple:
@@ -161,7 +160,7 @@ def filters(matrix: Matrix) -> str:
     """Return the filter bar: op, framework and dtype selects, a checkbox per status present, the count."""
     ops = sorted({r.op for r in matrix.rows})
     frameworks = sorted({c.framework for c in matrix.columns})
-    dtypes = sorted({c.dtype for c in matrix.columns}, key=lambda d: (DTYPES.index(d) if d in DTYPES else 9, d))
+    dtypes = sorted({c.dtype for c in matrix.columns}, key=dtype_order)
     present = {cell.status for cell in matrix.cells.values()}
     boxes = "".join(f'<label class="st s-{e(s)}"><input type="checkbox" name="status" value="{e(s)}" checked> '
                     f"{e(s)}</label>" for s in SEVERITY if s in present)

@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from conformance.matrix import SEVERITY, Cell, Matrix, Stats, cell_text, fmt_number
+from conformance.matrix import Cell, Matrix, Stats, cell_text, fmt_number
 from conformance.resultset import Check, Column, Row, number
 
 CHECKS_PER_CELL = 100  # the details list of an aggregated cell stops here; its stats still cover every check
@@ -85,21 +85,9 @@ def check_entry(check: Check, strings: Strings, row_label: str | None = None) ->
     return {k: v for k, v in entry.items() if v not in (None, "")}
 
 
-def _ordered_checks(cell: Cell) -> list[Check]:
-    """Return the cell's checks, the deciding one first, then by status severity and error over the bound."""
-    rank = {s: i for i, s in enumerate(SEVERITY)}
-
-    def key(check: Check):
-        over = number(check.record.get("err_over_bound"))
-        return rank[check.record["status"]], -(over if over is not None and not math.isnan(over) else -1.0)
-
-    worst = cell.worst_check()
-    return [worst] + sorted((c for c in cell.checks if c is not worst), key=key)
-
-
 def cell_entry(cell: Cell, row: Row, rows: dict[Row, int], column: int, strings: Strings) -> dict:
     """Return one cell's entry: place, status, short text, its first checks, and for many checks counts and stats."""
-    checks = _ordered_checks(cell)
+    checks = cell.ordered_checks()
     entry = {"r": rows[row], "c": column, "status": cell.status, "text": cell_text(cell), "n": len(cell.checks),
              "checks": [check_entry(c, strings, row.label()) for c in checks[:CHECKS_PER_CELL]]}
     if cell.conventions:
