@@ -13,7 +13,7 @@ from typing import Sequence
 from conformance import __version__
 from conformance.adapter import AdapterError, framework_versions, load_adapter, missing_requirement, resolve_adapter
 from conformance.loader import load_paths
-from conformance.options import RUN_OPTIONS
+from conformance.options import RUN_OPTIONS, argtype
 from conformance.progress import Progress
 from conformance.results import FAILING, ResultsWriter, exit_code, header_record, summary_record
 from conformance.runner import RunOptions, registered_frameworks, run
@@ -56,23 +56,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         if spec.flag:
             parser.add_argument(f"--{spec.name}", action="store_true", help=spec.help)
         else:
-            parser.add_argument(f"--{spec.name}", type=_argtype(spec.parse), default=spec.default,
+            parser.add_argument(f"--{spec.name}", type=argtype(spec.parse), default=spec.default,
                                 metavar=spec.metavar, help=spec.help)
     parser.add_argument("--vectors", nargs="+", metavar="PATH", help="vector files or directories (default: the shipped vectors)")
     parser.add_argument("--all-bindings", action="store_true",
                         help="also run the bindings that run only when asked: the tutorial's hand-written formulas")
     parser.add_argument("--quiet", action="store_true", help="print only the summary table; no progress bar")
-
-
-def _argtype(parse):
-    def convert(text: str):
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = getattr(parse, "__name__", "value")
-    return convert
 
 
 def frameworks_header(names: list[str]) -> dict:

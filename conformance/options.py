@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -26,6 +27,19 @@ def _choices(allowed: tuple[str, ...], what: str) -> Callable[[str], list[str]]:
         return items
 
     return parse
+
+
+def argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Return ``parse`` as an argparse type: its ValueError becomes argparse's usage error."""
+
+    def convert(text: str):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
 
 
 @dataclass(frozen=True)

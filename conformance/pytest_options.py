@@ -7,7 +7,6 @@ ini file are relative to the ini file; on the command line, to where pytest runs
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,24 +35,13 @@ class Settings:
     report: Path | None = None
 
 
-def _argtype(parse):
-    def convert(text: str):
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = getattr(parse, "__name__", "value")
-    return convert
-
-
 def _dest(name: str) -> str:
     return "conformance_" + name.replace("-", "_")
 
 
 def add_options(parser) -> None:
     """Add the ``conformance`` option group and its ini keys to pytest's parser."""
-    from conformance.options import RUN_OPTIONS
+    from conformance.options import RUN_OPTIONS, argtype
 
     group = parser.getgroup(GROUP, "loss-conformance (check losses against the kit's vectors)")
     group.addoption("--conformance", action="store_true", default=None,
@@ -62,7 +50,7 @@ def add_options(parser) -> None:
     for spec in RUN_OPTIONS:
         if spec.name in NOT_IN_PLUGIN:
             continue
-        _add(parser, group, spec.name, spec.help, spec.flag, spec.metavar, _argtype(spec.parse))
+        _add(parser, group, spec.name, spec.help, spec.flag, spec.metavar, argtype(spec.parse))
     _add(parser, group, "all-bindings", "also run the bindings that run only when asked: the tutorial's "
          "hand-written formulas", flag=True)
     group.addoption("--conformance-vectors", dest="conformance_vectors", action="append", metavar="PATH",
