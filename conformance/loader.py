@@ -202,7 +202,15 @@ def default_vector_dir() -> Path:
     """Return the directory of the vectors shipped with the kit."""
     from importlib.resources import files
 
-    return Path(str(files("conformance.vectors")))
+    try:
+        return Path(str(files("conformance.vectors")))
+    except ModuleNotFoundError:
+        source = Path(__file__).resolve().parent
+        raise SystemExit(
+            f"error: the shipped vectors (conformance.vectors) are not importable: Python took the package from the "
+            f"source checkout {source.parent} (the current directory?), where vectors/ and adapters/ become "
+            f"conformance.vectors and conformance.adapters only through an install. Install it editable there "
+            f"(pip install -e .) or run from another directory.") from None
 
 
 def load_paths(paths: Iterable[str | Path] | None = None) -> Corpus:
