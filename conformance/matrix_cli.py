@@ -38,6 +38,11 @@ def _format(args: argparse.Namespace) -> str:
     return {"markdown": "md", "htm": "html"}.get(suffix, suffix) if suffix in (*FORMATS, "markdown", "htm") else "md"
 
 
+def default_rows(fmt: str) -> str:
+    """Rows per op for Markdown (tables cannot be wide), per case for the other formats."""
+    return "op" if fmt == "md" else "case"
+
+
 def render(matrix, fmt: str, title: str | None) -> str:
     """Return the matrix in one of FORMATS."""
     if fmt == "md":
@@ -57,7 +62,7 @@ def write_matrix(results: list[str], out: str, fmt: str | None = None, rows: str
                  title: str | None = None) -> None:
     """Write the matrix of these results files to ``out``, the format from its suffix unless given."""
     fmt = fmt or _format(argparse.Namespace(format=None, out=out))
-    matrix = build(read_runs(results), rows=rows or ("op" if fmt == "md" else "case"))
+    matrix = build(read_runs(results), rows=rows or default_rows(fmt))
     Path(out).write_text(render(matrix, fmt, title), encoding="utf-8")
 
 
@@ -68,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
     except ResultsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    matrix = build(runs, rows=args.rows or ("op" if fmt == "md" else "case"),
+    matrix = build(runs, rows=args.rows or default_rows(fmt),
                    include_not_applicable=args.include_not_applicable)
     text = render(matrix, fmt, args.title)
     if args.out:

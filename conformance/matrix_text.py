@@ -87,6 +87,7 @@ def _op_tables(matrix: Matrix) -> list[str]:
     by_op: dict[str, list] = defaultdict(list)
     for row in matrix.rows:
         by_op[row.op].append(row)
+    by_place = {((c.framework, c.binding, c.mode, c.device, c.machine, c.version), c.dtype): c for c in matrix.columns}
     for op, rows in by_op.items():
         places = sorted({(c.framework, c.binding, c.mode, c.device, c.machine, c.version)
                          for c in matrix.columns for r in rows if matrix.cell(r, c)})
@@ -98,8 +99,7 @@ def _op_tables(matrix: Matrix) -> list[str]:
                 framework, binding, mode, device, machine, version = place
                 cells = []
                 for dtype in dtypes:
-                    column = next((c for c in matrix.columns if (c.framework, c.binding, c.mode, c.device, c.machine,
-                                   c.version) == place and c.dtype == dtype), None)
+                    column = by_place.get((place, dtype))
                     cell = matrix.cell(row, column) if column else None
                     cells.append(f"{STATUS_MARK[cell.status]} {md_escape(cell_text(cell))}".strip() if cell else "")
                 if not any(cells):
